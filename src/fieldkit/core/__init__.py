@@ -1,0 +1,1 @@
+"""The Qt-free core: catalog, extraction, index, sync. Nothing here may import PySide6."""
