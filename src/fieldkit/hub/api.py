@@ -1,0 +1,198 @@
+"""The hub's HTTP API under ``/api/v1`` (contract: notes/HUB_API.md), as a FastAPI app.
+
+Routes live on routers and reach the hub through dependencies (:func:`get_hub`,
+:func:`require_rep`), so later features add routers of their own to :func:`create_app`.
+Handlers are plain functions: FastAPI runs them on its thread pool, where blocking database
+and disk calls belong.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.responses import FileResponse
+
+from fieldkit import __version__
+from fieldkit.hub.manifest import ManifestSnapshot
+from fieldkit.hub.paths import resolve_inside
+from fieldkit.hub.schemas import ErrorDetail, Health, Manifest
+from fieldkit.hub.service import Hub
+from fieldkit.hub.store import DocumentNotFound, FileTarget, VersionGone
+from fieldkit.hub.tokens import RepInfo
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+_bearer = HTTPBearer(
+    auto_error=False, description="A rep's token, from `fieldkit hub add-rep NAME`."
+)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorDetail, "description": "Missing, unknown or revoked token"},
+}
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def require_rep(
+    hub: Annotated[Hub, Depends(get_hub)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> RepInfo:
+    """The rep whose valid token came with the request; 401 otherwise."""
+    if credentials is None:
+        raise _unauthorized("A rep token is required (Authorization: Bearer <token>).")
+    rep = hub.reps.authenticate(credentials.credentials)
+    if rep is None:
+        raise _unauthorized("This token is not valid (unknown or revoked). Ask marketing for one.")
+    return rep
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+RepDep = Annotated[RepInfo, Depends(require_rep)]
+
+public = APIRouter(prefix=API_PREFIX)
+documents = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
+
+
+@public.get("/health", response_model=Health)
+def health(hub: HubDep) -> Health:
+    return Health(status="ok", version=__version__, generation=hub.manifest.current_generation())
+
+
+@documents.get(
+    "/manifest",
+    response_class=Response,
+    responses={
+        200: {"model": Manifest, "description": "Every live document (gzip when accepted)"},
+        304: {"description": "If-None-Match matched the current ETag"},
+    },
+)
+def manifest(request: Request, hub: HubDep, rep: RepDep) -> Response:
+    snapshot = hub.manifest.snapshot()
+    headers = {"ETag": snapshot.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if _etag_matches(request.headers.get("if-none-match"), snapshot):
+        return Response(status_code=304, headers=headers)
+    if _accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(snapshot.gzip_body, media_type="application/json", headers=headers)
+    return Response(snapshot.body, media_type="application/json", headers=headers)
+
+
+def _etag_matches(header: str | None, snapshot: ManifestSnapshot) -> bool:
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or snapshot.etag in tags
+
+
+def _accepts_gzip(header: str) -> bool:
+    for item in header.split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip()
+            return not quality or _positive(quality)
+    return False
+
+
+def _positive(quality: str) -> bool:
+    try:
+        return float(quality) > 0
+    except ValueError:
+        return False
+
+
+class DocumentFileResponse(FileResponse):
+    chunk_size = 1024 * 1024
+
+
+@documents.get(
+    "/files/{doc_id}",
+    response_class=DocumentFileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
+        206: {"description": "The requested range"},
+        404: {"model": ErrorDetail, "description": "Unknown document or version"},
+        410: {"model": ErrorDetail, "description": "That version's bytes are gone"},
+        416: {"description": "Range not satisfiable"},
+    },
+)
+def download(
+    doc_id: str,
+    hub: HubDep,
+    rep: RepDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> DocumentFileResponse:
+    """The bytes of a document version (current by default); Range requests are honoured."""
+    located = _locate(hub, doc_id, version)
+    if located is None or _stale(located):
+        # Missing or changed since the last scan: scan first, never serve under a stale hash.
+        hub.rescan()
+        located = _locate(hub, doc_id, version)
+        if located is None:
+            raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
+        if _stale(located):
+            raise HTTPException(
+                status_code=503,
+                detail="This file is being changed on the hub right now; try again shortly.",
+                headers={"Retry-After": "5"},
+            )
+    target, path, info = located
+    return DocumentFileResponse(
+        path,
+        stat_result=info,
+        filename=path.name,
+        headers={"ETag": f'"{target.sha256}"', "X-Content-SHA256": target.sha256},
+    )
+
+
+_Located = tuple[FileTarget, Path, os.stat_result]
+
+
+def _locate(hub: Hub, doc_id: str, version: int | None) -> _Located | None:
+    """The document's file and its stat, or None when it is not a file inside the root now."""
+    try:
+        target = hub.store.file_target(doc_id, version)
+    except DocumentNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except VersionGone as exc:
+        raise HTTPException(status_code=410, detail=str(exc)) from exc
+    path = resolve_inside(hub.root, target.path)
+    if path is None:
+        return None
+    try:
+        return target, path, path.stat()
+    except OSError:
+        return None
+
+
+def _stale(located: _Located) -> bool:
+    target, _path, info = located
+    return (info.st_size, info.st_mtime_ns) != (target.size, target.mtime_ns)
+
+
+def create_app(hub: Hub) -> FastAPI:
+    app = FastAPI(
+        title="fieldkit hub",
+        version=__version__,
+        description="The approved content folder, for fieldkit clients.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.hub = hub
+    app.include_router(public)
+    app.include_router(documents)
+    return app

@@ -1,0 +1,192 @@
+"""Scanning the approved folder: which documents exist, their hashes and their metadata.
+
+A scan walks the root, hashes only files whose size or modification time changed since the
+database last saw them, reads sidecars whose size or modification time changed since this
+scanner last read them, and hands the differences to the store in one transaction. One lock
+serialises scans: the watcher, the periodic reconciler and the API all go through
+:meth:`Scanner.scan`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.hub.paths import SIDECAR_SUFFIX, is_document_name, is_visible_dir_name
+from fieldkit.hub.sidecar import Metadata, read_sidecar
+from fieldkit.hub.store import HubStore, KnownFile, ScanChanges, ScannedFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    full: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    changes: ScanChanges
+    files: int
+    hashed: int
+    seconds: float
+    # True when a file changed while it was being hashed: scan again once it settles.
+    unsettled: bool
+
+
+class Scanner:
+    def __init__(self, root: Path, store: HubStore) -> None:
+        self.root = root.resolve()
+        self._store = store
+        self._lock = threading.Lock()
+        self._sidecars: dict[str, tuple[tuple[int, int], Metadata]] = {}
+
+    def scan(self) -> ScanReport:
+        """One full scan; returns what changed. Safe to call from any thread."""
+        with self._lock:
+            return self._scan()
+
+    def _scan(self) -> ScanReport:
+        started = time.perf_counter()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"The hub folder {self.root} is missing")
+        known = self._store.known_files()
+        entries = self._walk()
+        sidecars = self._read_sidecars(entries)
+        changed: list[ScannedFile] = []
+        hashed = 0
+        unsettled = False
+        for entry in entries.values():
+            before = known.get(entry.path)
+            metadata = sidecars.get(entry.path, Metadata())
+            if before is not None and (before.size, before.mtime_ns) == (
+                entry.size,
+                entry.mtime_ns,
+            ):
+                digest: str | None = before.sha256
+            else:
+                digest = self._hash(entry)
+                hashed += 1
+            if digest is None:
+                unsettled = True
+                continue
+            scanned = ScannedFile(entry.path, entry.size, entry.mtime_ns, digest, metadata)
+            if _differs(before, scanned):
+                changed.append(scanned)
+        # A file that could not be hashed stays as the database knows it.
+        gone = [path for path in known if path not in entries]
+        changes = self._store.apply_scan(changed, gone)
+        report = ScanReport(
+            changes, len(entries), hashed, time.perf_counter() - started, unsettled
+        )
+        if changes.any:
+            log.info(
+                "scan: %d added, %d changed, %d renamed, %d removed, %d metadata changes "
+                "(generation %d, %d files, %d hashed, %.2f s)",
+                changes.added,
+                changes.changed,
+                changes.renamed,
+                changes.removed,
+                changes.metadata_changed,
+                changes.generation,
+                report.files,
+                report.hashed,
+                report.seconds,
+            )
+        return report
+
+    def _walk(self) -> dict[str, _Entry]:
+        """Every document file under the root; symlinks only when they stay inside the root."""
+        found: dict[str, _Entry] = {}
+        pending = [(self.root, "")]
+        while pending:
+            folder, prefix = pending.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    items = list(listing)
+            except OSError as exc:
+                log.warning("cannot list %s (%s); its files are skipped", folder, exc.strerror)
+                continue
+            for item in items:
+                rel = prefix + item.name
+                try:
+                    if item.is_dir(follow_symlinks=False):
+                        if is_visible_dir_name(item.name):
+                            pending.append((Path(item.path), rel + "/"))
+                        continue
+                    if not is_document_name(item.name):
+                        continue
+                    if item.is_symlink() and not self._link_stays_inside(Path(item.path)):
+                        log.warning("%s is a link that leaves the hub folder; not served", rel)
+                        continue
+                    info = item.stat()
+                except OSError:
+                    continue  # vanished or unreadable while listing: the next scan sees it
+                if stat.S_ISREG(info.st_mode):
+                    found[rel] = _Entry(rel, Path(item.path), info.st_size, info.st_mtime_ns)
+        return found
+
+    def _link_stays_inside(self, link: Path) -> bool:
+        try:
+            return link.resolve(strict=True).is_relative_to(self.root)
+        except (OSError, RuntimeError):
+            return False
+
+    def _hash(self, entry: _Entry) -> str | None:
+        """SHA-256 of the file, or None when it changed while being read."""
+        try:
+            with open(entry.full, "rb") as stream:
+                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+                after = os.fstat(stream.fileno())
+        except OSError as exc:
+            log.warning("cannot read %s (%s); keeping what the hub knew", entry.path, exc)
+            return None
+        if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
+            log.info("%s changed while it was read; it will be scanned again", entry.path)
+            return None
+        return digest
+
+    def _read_sidecars(self, entries: dict[str, _Entry]) -> dict[str, Metadata]:
+        """Metadata per document path, re-reading only sidecars that changed since last time."""
+        result: dict[str, Metadata] = {}
+        seen: set[str] = set()
+        for path, entry in entries.items():
+            sidecar = entry.full.with_name(entry.full.name + SIDECAR_SUFFIX)
+            try:
+                info = sidecar.stat()
+            except OSError:
+                continue
+            signature = (info.st_size, info.st_mtime_ns)
+            seen.add(path)
+            cached = self._sidecars.get(path)
+            if cached is not None and cached[0] == signature:
+                result[path] = cached[1]
+                continue
+            parsed = read_sidecar(sidecar, path + SIDECAR_SUFFIX)
+            for problem in parsed.problems:
+                log.warning("%s", problem)
+            self._sidecars[path] = (signature, parsed.metadata)
+            result[path] = parsed.metadata
+        for path in set(self._sidecars) - seen:
+            del self._sidecars[path]
+        return result
+
+
+def _differs(before: KnownFile | None, scanned: ScannedFile) -> bool:
+    if before is None:
+        return True
+    return (before.size, before.mtime_ns, before.sha256, before.metadata) != (
+        scanned.size,
+        scanned.mtime_ns,
+        scanned.sha256,
+        scanned.metadata,
+    )

@@ -1,0 +1,92 @@
+"""Reps' access tokens: made with ``secrets``, shown once, stored only as their SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fieldkit.core.db import session_factory
+from fieldkit.core.errors import UsageError
+from fieldkit.hub.models import Rep, utcnow
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RepInfo:
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class RepTokens:
+    """Adds, revokes, lists and authenticates reps."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._session: sessionmaker[Session] = session_factory(engine)
+
+    def add(self, name: str) -> str:
+        """A new token for ``name``; returned once, never stored in the clear.
+
+        A revoked rep can be added again (with a new token); an active one cannot.
+        """
+        name = name.strip()
+        if not name:
+            raise UsageError("A rep needs a name.")
+        token = new_token()
+        with self._session.begin() as session:
+            rep = session.scalars(select(Rep).where(Rep.name == name)).one_or_none()
+            if rep is None:
+                session.add(Rep(name=name, token_sha256=token_digest(token)))
+            elif rep.revoked_at is None:
+                raise UsageError(
+                    f"Rep {name!r} already has a token. Revoke it first "
+                    f"(fieldkit hub revoke-rep {name!r}) to issue a new one."
+                )
+            else:
+                rep.token_sha256 = token_digest(token)
+                rep.revoked_at = None
+                rep.created_at = utcnow()
+        return token
+
+    def revoke(self, name: str) -> None:
+        with self._session.begin() as session:
+            rep = session.scalars(select(Rep).where(Rep.name == name.strip())).one_or_none()
+            if rep is None:
+                raise UsageError(f"There is no rep called {name!r}.")
+            if rep.revoked_at is None:
+                rep.revoked_at = utcnow()
+
+    def reps(self) -> list[RepInfo]:
+        with self._session.begin() as session:
+            return [
+                RepInfo(rep.name, rep.created_at, rep.revoked_at)
+                for rep in session.scalars(select(Rep).order_by(Rep.name))
+            ]
+
+    def authenticate(self, token: str) -> RepInfo | None:
+        """The active rep holding ``token``, or None."""
+        digest = token_digest(token)
+        with self._session.begin() as session:
+            rep = session.scalars(select(Rep).where(Rep.token_sha256 == digest)).one_or_none()
+            if rep is None or rep.revoked_at is not None:
+                return None
+            if not hmac.compare_digest(rep.token_sha256, digest):
+                return None
+            return RepInfo(rep.name, rep.created_at, rep.revoked_at)
