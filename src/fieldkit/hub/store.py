@@ -321,6 +321,7 @@ class _ScanWriter:
         for doc in vanished:
             doc.deleted_at = self._now
             self._counts["removed"] += 1
+            log.debug("removed %s (%s)", doc.path, doc.id)
         session.flush()
         for scanned in unmatched:
             self._arrive(scanned)
@@ -344,7 +345,7 @@ class _ScanWriter:
             doc = next((c for c in candidates if c.path.rsplit("/", 1)[-1] == name), candidates[0])
             candidates.remove(doc)
             vanished.remove(doc)
-            log.info("renamed %s -> %s", doc.path, scanned.path)
+            log.debug("renamed %s -> %s", doc.path, scanned.path)
             doc.path = scanned.path
             self._counts["renamed"] += 1
             self._update(doc, scanned)
@@ -358,7 +359,7 @@ class _ScanWriter:
             .limit(1)
         ).first()
         if previous is not None:
-            log.info("%s is back; it keeps id %s", scanned.path, previous.id)
+            log.debug("%s is back; it keeps id %s", scanned.path, previous.id)
             previous.deleted_at = None
             self._counts["added"] += 1
             self._update(previous, scanned, count=False)
@@ -376,7 +377,7 @@ class _ScanWriter:
         self._session.add(doc)
         self._session.add(self._version_row(doc, scanned))
         self._counts["added"] += 1
-        log.info("added %s as %s", scanned.path, doc.id)
+        log.debug("added %s as %s", scanned.path, doc.id)
 
     def _update(self, doc: Document, scanned: ScannedFile, *, count: bool = True) -> None:
         doc.size = scanned.size
@@ -389,7 +390,7 @@ class _ScanWriter:
             self._session.add(self._version_row(doc, scanned))
             if count:
                 self._counts["changed"] += 1
-            log.info("%s changed: version %d", doc.path, doc.version)
+            log.debug("%s changed: version %d", doc.path, doc.version)
             return
         current = self._session.get_one(DocumentVersion, (doc.id, doc.version))
         if _metadata(doc, current.notes) != scanned.metadata:
@@ -397,7 +398,7 @@ class _ScanWriter:
             current.notes = scanned.metadata.notes
             if count:
                 self._counts["metadata_changed"] += 1
-            log.info("%s: metadata changed", doc.path)
+            log.debug("%s: metadata changed", doc.path)
 
     def _version_row(self, doc: Document, scanned: ScannedFile) -> DocumentVersion:
         return DocumentVersion(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,7 +58,7 @@ class RepTokens:
             elif rep.revoked_at is None:
                 raise UsageError(
                     f"Rep {name!r} already has a token. Revoke it first "
-                    f"(fieldkit hub revoke-rep {name!r}) to issue a new one."
+                    f"(fieldkit hub revoke-rep {shlex.quote(name)}) to issue a new one."
                 )
             else:
                 rep.token_sha256 = token_digest(token)
