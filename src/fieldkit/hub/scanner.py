@@ -48,12 +48,25 @@ class Scanner:
         self.root = root.resolve()
         self._store = store
         self._lock = threading.Lock()
+        self._scanned = threading.Condition()
+        self._generation = 0
         self._sidecars: dict[str, tuple[tuple[int, int], Metadata]] = {}
 
     def scan(self) -> ScanReport:
         """One full scan; returns what changed. Safe to call from any thread."""
         with self._lock:
-            return self._scan()
+            report = self._scan()
+        with self._scanned:
+            self._generation = report.changes.generation
+            self._scanned.notify_all()
+        return report
+
+    def wait_for_generation(self, generation: int, timeout: float) -> int:
+        """Block until a scan has brought the manifest to ``generation`` or later (or until
+        ``timeout`` seconds passed); returns the generation of the latest scan."""
+        with self._scanned:
+            self._scanned.wait_for(lambda: self._generation >= generation, timeout)
+            return self._generation
 
     def _scan(self) -> ScanReport:
         started = time.perf_counter()

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fieldkit.hub.paths import is_document_name, normalize_rel_path, resolve_inside
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Deck.pptx", True),
+        (".hidden.pdf", False),
+        ("~$Deck.pptx", False),
+        ("download.part", False),
+        ("save.TMP", False),
+        ("Deck.pptx.meta.toml", False),
+        ("notes.toml", True),
+    ],
+)
+def test_which_names_are_documents(name: str, expected: bool) -> None:
+    assert is_document_name(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Decks/Overview.pptx", "Decks/Overview.pptx"),
+        ("./Decks//Overview.pptx", "Decks/Overview.pptx"),
+        ("Decks\\Overview.pptx", "Decks/Overview.pptx"),
+        ("../secret.txt", None),
+        ("Decks/../../secret.txt", None),
+        ("/etc/passwd", None),
+        ("C:/Windows/win.ini", None),
+        ("C:\\Windows\\win.ini", None),
+        ("bad\0name", None),
+        ("", None),
+        (".", None),
+    ],
+)
+def test_relative_paths_are_normalized_or_refused(text: str, expected: str | None) -> None:
+    assert normalize_rel_path(text) == expected
+
+
+def test_resolve_inside_refuses_escapes(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "Decks").mkdir(parents=True)
+    (root / "Decks" / "a.pdf").write_bytes(b"a")
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_bytes(b"x")
+    (root / "a.pdf.meta.toml").write_bytes(b"")
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"secret")
+    (root / "escape.txt").symlink_to(outside)
+    (root / "inside-link.pdf").symlink_to(root / "Decks" / "a.pdf")
+    root = root.resolve()
+
+    assert resolve_inside(root, "Decks/a.pdf") == root / "Decks" / "a.pdf"
+    assert resolve_inside(root, "inside-link.pdf") == root / "Decks" / "a.pdf"
+    for refused in [
+        "escape.txt",
+        "../outside.txt",
+        "Decks/../../outside.txt",
+        str(outside),
+        ".git/config",
+        "a.pdf.meta.toml",
+        "Decks",
+        "Decks/missing.pdf",
+        "./Decks/a.pdf",
+    ]:
+        assert resolve_inside(root, refused) is None, refused
