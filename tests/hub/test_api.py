@@ -1,0 +1,296 @@
+"""The hub's HTTP API, served by uvicorn on 127.0.0.1, through a real HTTP client."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from hub_helpers import write
+
+from fieldkit.core.errors import FieldkitError
+from fieldkit.hub import Hub, HubServer
+from fieldkit.hub.schemas import Manifest
+
+
+def manifest(client: httpx.Client) -> Manifest:
+    response = client.get("/api/v1/manifest")
+    assert response.status_code == 200
+    return Manifest.model_validate(response.json())
+
+
+def doc_id(client: httpx.Client, path: str) -> str:
+    return next(doc.id for doc in manifest(client).documents if doc.path == path)
+
+
+def test_health_needs_no_token(server: HubServer, hub: Hub) -> None:
+    response = httpx.get(f"{server.url}/api/v1/health")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["generation"] == hub.store.generation().number
+    assert body["version"]
+
+
+def test_openapi_describes_the_api(server: HubServer) -> None:
+    response = httpx.get(f"{server.url}/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/v1/health", "/api/v1/manifest", "/api/v1/files/{doc_id}"} <= set(paths)
+
+
+def test_no_call_without_a_valid_token(root: Path, server: HubServer, hub: Hub) -> None:
+    write(root, "a.pdf", b"a")
+    hub.rescan()
+    doc = hub.store.live_documents()[0]
+    bob = hub.reps.add("bob")
+    hub.reps.revoke("bob")
+
+    for headers in [
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": f"Bearer {bob}"},
+        {"Authorization": f"Basic {bob}"},
+    ]:
+        for path in ["/api/v1/manifest", f"/api/v1/files/{doc.id}"]:
+            response = httpx.get(server.url + path, headers=headers)
+            assert response.status_code == 401, (headers, path)
+            assert response.json()["detail"]
+            assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_manifest_lists_documents_with_metadata_and_history(
+    root: Path, hub: Hub, client: httpx.Client
+) -> None:
+    write(root, "Decks/Product Overview.pptx", b"deck one")
+    write(root, "Pricing 2026.xlsx", b"prices")
+    write(
+        root,
+        "Pricing 2026.xlsx.meta.toml",
+        'title = "Price sheet 2026"\ntags = ["pricing", "emea"]\naudience = ["enterprise"]\n'
+        "released = 2026-01-15\nexpires = 2026-06-30\n"
+        'superseded_by = "Decks/Product Overview.pptx"\nnotes = "Q4 prices"',
+    )
+    hub.rescan()
+    (root / "Decks/Product Overview.pptx").write_bytes(b"deck two, longer")
+    hub.rescan()
+
+    result = manifest(client)
+
+    assert result.generation == hub.store.generation().number
+    assert result.generated_at.endswith("Z")
+    by_path = {doc.path: doc for doc in result.documents}
+    assert list(by_path) == ["Decks/Product Overview.pptx", "Pricing 2026.xlsx"]
+    deck, prices = by_path["Decks/Product Overview.pptx"], by_path["Pricing 2026.xlsx"]
+    assert deck.version == 2
+    assert deck.sha256 == hashlib.sha256(b"deck two, longer").hexdigest()
+    assert deck.size == len(b"deck two, longer")
+    assert [(h.version, h.sha256) for h in deck.history] == [
+        (1, hashlib.sha256(b"deck one").hexdigest())
+    ]
+    assert prices.title == "Price sheet 2026"
+    assert (prices.tags, prices.audience) == (["pricing", "emea"], ["enterprise"])
+    assert (prices.released, prices.expires) == ("2026-01-15", "2026-06-30")
+    assert prices.superseded_by == deck.id
+    assert prices.notes == "Q4 prices"
+    assert (prices.withdrawn, prices.withdrawn_reason) == (False, None)
+
+
+def test_etag_and_if_none_match(root: Path, hub: Hub, client: httpx.Client) -> None:
+    write(root, "a.pdf", b"a")
+    hub.rescan()
+    first = client.get("/api/v1/manifest")
+    etag = first.headers["etag"]
+    generation = first.json()["generation"]
+    assert etag.startswith(f'"{generation}-') and etag.endswith('"')
+
+    unchanged = client.get("/api/v1/manifest", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+
+    write(root, "a.pdf.meta.toml", 'title = "A"')
+    hub.rescan()
+    changed = client.get("/api/v1/manifest", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert changed.json()["generation"] == generation + 1
+    assert changed.json()["documents"][0]["title"] == "A"
+
+
+def test_manifest_is_gzipped_when_accepted(root: Path, hub: Hub, client: httpx.Client) -> None:
+    for number in range(50):
+        write(root, f"Decks/Deck {number:03}.pptx", f"deck {number}")
+    hub.rescan()
+
+    zipped = client.get("/api/v1/manifest", headers={"Accept-Encoding": "gzip"})
+    plain = client.get("/api/v1/manifest", headers={"Accept-Encoding": "identity"})
+
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.json() == plain.json()
+    assert int(zipped.headers["content-length"]) * 3 < int(plain.headers["content-length"])
+    assert zipped.headers["etag"] == plain.headers["etag"]
+
+
+def test_download_with_hash_headers_and_ranges(
+    root: Path, hub: Hub, client: httpx.Client
+) -> None:
+    content = bytes(range(256)) * 4096  # 1 MiB
+    write(root, "Videos/demo.bin", content)
+    hub.rescan()
+    doc = doc_id(client, "Videos/demo.bin")
+    sha = hashlib.sha256(content).hexdigest()
+
+    full = client.get(f"/api/v1/files/{doc}")
+    assert full.status_code == 200
+    assert full.content == content
+    assert full.headers["etag"] == f'"{sha}"'
+    assert full.headers["x-content-sha256"] == sha
+    assert full.headers["content-length"] == str(len(content))
+    assert full.headers["accept-ranges"] == "bytes"
+
+    tail = client.get(f"/api/v1/files/{doc}", headers={"Range": "bytes=1000-"})
+    assert tail.status_code == 206
+    assert tail.content == content[1000:]
+    assert tail.headers["content-range"] == f"bytes 1000-{len(content) - 1}/{len(content)}"
+    assert tail.headers["x-content-sha256"] == sha
+
+    middle = client.get(f"/api/v1/files/{doc}", headers={"Range": "bytes=10-19"})
+    assert middle.status_code == 206
+    assert middle.content == content[10:20]
+
+    beyond = client.get(f"/api/v1/files/{doc}", headers={"Range": f"bytes={len(content)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(content)}"
+
+
+def test_versions_unknown_ids_and_gone_bytes(root: Path, hub: Hub, client: httpx.Client) -> None:
+    path = write(root, "a.pdf", b"one")
+    hub.rescan()
+    doc = doc_id(client, "a.pdf")
+    path.write_bytes(b"two!")
+    hub.rescan()
+
+    assert client.get(f"/api/v1/files/{doc}", params={"version": 2}).content == b"two!"
+    gone = client.get(f"/api/v1/files/{doc}", params={"version": 1})
+    assert gone.status_code == 410
+    assert "no longer on the hub" in gone.json()["detail"]
+    assert client.get(f"/api/v1/files/{doc}", params={"version": 3}).status_code == 404
+    assert client.get("/api/v1/files/d_000000000000").status_code == 404
+    assert client.get(f"/api/v1/files/{doc}", params={"version": 0}).status_code == 422
+
+
+def test_file_changed_since_the_scan_is_rescanned_before_serving(
+    root: Path, hub: Hub, client: httpx.Client
+) -> None:
+    path = write(root, "a.pdf", b"scanned bytes")
+    hub.rescan()
+    doc = doc_id(client, "a.pdf")
+
+    path.write_bytes(b"edited after the scan")
+    response = client.get(f"/api/v1/files/{doc}")
+
+    assert response.status_code == 200
+    assert response.content == b"edited after the scan"
+    assert response.headers["x-content-sha256"] == hashlib.sha256(response.content).hexdigest()
+    assert manifest(client).documents[0].version == 2
+
+
+def raw_get(server: HubServer, target: str, token: str) -> tuple[int, bytes]:
+    """A request with the path sent exactly as given (no client-side normalisation)."""
+    parts = urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        connection.request("GET", target, headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_nothing_outside_the_root_is_served(
+    root: Path, hub: Hub, server: HubServer, token: str, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"TOP SECRET")
+    write(root, "Decks/deck.pdf", b"deck")
+    write(root, "Decks/deck.pdf.meta.toml", 'title = "Deck"')
+    (root / "escape.txt").symlink_to(secret)
+    hub.rescan()
+    doc = hub.store.live_documents()[0].id
+
+    for target in [
+        "/api/v1/files/../../secret.txt",
+        "/api/v1/files/..%2f..%2fsecret.txt",
+        "/api/v1/files/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/api/v1/files/%2e%2e",
+        f"/api/v1/files/{secret}",
+        f"/api/v1/files/{doc}/../../../secret.txt",
+        "/api/v1/files/escape.txt",
+        "/api/v1/files/Decks%2fdeck.pdf.meta.toml",
+    ]:
+        status, body = raw_get(server, target, token)
+        assert status == 404, target
+        assert b"SECRET" not in body and b"Deck" not in body
+
+    # The document itself turns into a link leaving the root after the scan.
+    (root / "Decks/deck.pdf").unlink()
+    (root / "Decks/deck.pdf").symlink_to(secret)
+    status, body = raw_get(server, f"/api/v1/files/{doc}", token)
+    assert status == 404
+    assert b"SECRET" not in body
+    assert [d.path for d in hub.store.live_documents()] == []
+
+
+@pytest.mark.parametrize("poll", [False, True], ids=["events", "polling"])
+def test_watcher_publishes_changes_without_a_manual_scan(
+    root: Path, db_url: str, poll: bool
+) -> None:
+    write(root, "a.pdf", b"a")
+    hub = Hub.open(root, db_url, poll=poll, debounce=0.1)
+    token = hub.reps.add("alice")
+    with HubServer(hub) as server, httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        start = manifest(client).generation
+
+        write(root, "b.pdf", b"b")
+        generation = hub.scanner.wait_for_generation(start + 1, timeout=30)
+        assert generation > start
+        assert sorted(d.path for d in manifest(client).documents) == ["a.pdf", "b.pdf"]
+
+        (root / "a.pdf").rename(root / "renamed.pdf")
+        assert hub.scanner.wait_for_generation(generation + 1, timeout=30) > generation
+        assert sorted(d.path for d in manifest(client).documents) == ["b.pdf", "renamed.pdf"]
+
+
+def test_stopping_with_abort_cuts_open_downloads(root: Path, hub: Hub, token: str) -> None:
+    write(root, "big.bin", b"\0" * (64 * 1024 * 1024))
+    server = HubServer(hub).start()
+    try:
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            doc = doc_id(client, "big.bin")
+            with client.stream("GET", f"/api/v1/files/{doc}") as response:
+                chunks = response.iter_raw()
+                received = len(next(chunks))
+                server.stop(abort=True)
+                with pytest.raises(httpx.TransportError):
+                    for chunk in chunks:
+                        received += len(chunk)
+        assert received < 64 * 1024 * 1024
+    finally:
+        server.stop()
+
+
+def test_a_busy_port_is_a_clear_error(server: HubServer, hub: Hub) -> None:
+    port = urlsplit(server.url).port or 0
+    with pytest.raises(FieldkitError, match="--port"):
+        HubServer(hub, port=port)
