@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import threading
 
@@ -55,12 +56,20 @@ class HubServer:
         self._failure: BaseException | None = None
 
     def serve(self) -> None:
-        """Scan, watch and serve until SIGINT/SIGTERM; then close the hub."""
+        """Scan, watch and serve until SIGINT or SIGTERM, then close the hub and return.
+
+        Call from the main thread. uvicorn re-raises the signal that stopped it once it has
+        shut down; both signals then arrive here as KeyboardInterrupt and end quietly.
+        """
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             self.hub.start()
             self._announce()
             self._server.run(sockets=[self._socket])
+        except KeyboardInterrupt:
+            log.info("fieldkit hub stopped")
         finally:
+            signal.signal(signal.SIGTERM, previous)
             self._socket.close()
             self.hub.close()
 
