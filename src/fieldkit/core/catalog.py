@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -87,6 +87,38 @@ class KeyValue(CatalogBase):
     key: Mapped[str] = mapped_column(String, primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column()
 
+
+class MirrorFile(CatalogBase):
+    """A file the sync installed: where it sits, which version, and its size and modification
+    time right after installing (a different size or mtime later means the rep may have edited
+    it; the hash decides)."""
+
+    __tablename__ = "mirror_files"
+
+    doc_id: Mapped[str] = mapped_column(String, primary_key=True)
+    area: Mapped[str] = mapped_column(String(8))  # "mirror" | "archive"
+    rel_path: Mapped[str] = mapped_column(String)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    installed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FolderSourceFile(CatalogBase):
+    """A document of a folder source (mounted share, synced folder) and its version history,
+    kept on the laptop because a plain folder has no hub to remember versions."""
+
+    __tablename__ = "folder_source_files"
+
+    rel_path: Mapped[str] = mapped_column(String, primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String, unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    published_at: Mapped[str] = mapped_column(String)
+    history: Mapped[list[Any]] = mapped_column(default=list)
 
 CATALOG_SCHEMA_VERSION = 1
 # Migration n takes the catalog from schema n-1 to n; new tables need none (create_all adds them).
