@@ -1,0 +1,347 @@
+"""Extraction in worker processes: a time limit and a memory cap per file, every core busy.
+
+The parent sends paths (never file contents) down one pipe per worker and keeps up to PREFETCH
+files queued at each worker, so a worker never waits for the parent between small files. A worker
+that overruns the time limit is killed and replaced; one that crashes costs only the file it was
+reading. Workers start from a fork server (never a plain fork of the Qt process) or spawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from fieldkit.core.extract.model import (
+    DAMAGED,
+    DEFAULT_MAX_CHARS,
+    EMPTY,
+    OUT_OF_MEMORY,
+    TOO_LARGE,
+    TOO_SLOW,
+    UNREADABLE,
+    Extracted,
+    ExtractionFailed,
+    Failure,
+)
+
+log = logging.getLogger(__name__)
+
+PREFETCH: Final = 2  # files queued at one worker (the one it reads plus the next)
+MAX_TASKS_PER_WORKER: Final = 500  # a fresh process now and then bounds leaks in the C libraries
+_STOP_GRACE_S: Final = 5.0
+_START_TIMEOUT_S: Final = 60.0
+_READY: Final = "ready"
+_MB: Final = 1024 * 1024
+
+Result = Extracted | Failure
+
+
+def _context() -> BaseContext:
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has already imported the parsers: a new worker is cheap.
+        ctx.set_forkserver_preload(["fieldkit.core.extract"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _cap_memory(memory_mb: int) -> None:
+    if sys.platform == "win32":
+        return  # no address-space limit on Windows; the time limit still bounds a runaway file
+    import resource
+
+    limit = memory_mb * _MB
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError) as exc:  # macOS refuses some limits
+        log.warning("Could not cap extraction memory at %d MB: %s", memory_mb, exc)
+
+
+def _extract_one(path: Path, max_chars: int) -> tuple[Result, bool]:
+    """The result for one file, and whether this worker should retire afterwards."""
+    from fieldkit.core.extract import extract_file
+
+    try:
+        return extract_file(path, max_chars=max_chars), False
+    except ExtractionFailed as exc:
+        return Failure(exc.reason, exc.detail), False
+    except MemoryError:
+        return Failure(OUT_OF_MEMORY, "the file needs more memory than a worker may use"), True
+    except Exception as exc:
+        log.exception("Extraction of %s failed unexpectedly", path)
+        return Failure(DAMAGED, f"unexpected {type(exc).__name__}: {exc}"), True
+
+
+def _worker_main(conn: Connection, memory_mb: int, max_chars: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _cap_memory(memory_mb)
+    conn.send(_READY)
+    done = 0
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        task_id, raw_path = message
+        result, retire = _extract_one(Path(raw_path), max_chars)
+        done += 1
+        retire = retire or done >= MAX_TASKS_PER_WORKER
+        try:
+            conn.send((task_id, result, retire))
+        except MemoryError:
+            conn.send((task_id, Failure(OUT_OF_MEMORY, "the text did not fit in memory"), True))
+        if retire:
+            return
+
+
+@dataclass(frozen=True)
+class _Task:
+    task_id: int
+    path: Path
+
+
+class _Worker:
+    def __init__(self, ctx: BaseContext, memory_mb: int, max_chars: int) -> None:
+        parent_end, child_end = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(  # type: ignore[attr-defined]
+            target=_worker_main,
+            args=(child_end, memory_mb, max_chars),
+            name="fieldkit-extract",
+            daemon=True,
+        )
+        self.process.start()
+        child_end.close()
+        self.conn = parent_end
+        self.queue: deque[_Task] = deque()
+        self.started = 0.0  # when the task at the head of the queue began, roughly
+        self.exitcode: int | None = None  # set once the process is gone and released
+
+    def wait_ready(self) -> None:
+        """Waits for the worker's greeting: a worker that cannot start is a bug, not a bad file."""
+        try:
+            greeting = self.conn.recv() if self.conn.poll(_START_TIMEOUT_S) else None
+        except (EOFError, OSError):
+            greeting = None
+        if greeting != _READY:
+            self.kill()
+            raise RuntimeError(f"an extraction worker failed to start (exit {self.exitcode})")
+
+    def send(self, task: _Task) -> None:
+        if not self.queue:
+            self.started = time.monotonic()
+        self.queue.append(task)
+        self.conn.send((task.task_id, str(task.path)))
+
+    def finished(self) -> _Task:
+        task = self.queue.popleft()
+        self.started = time.monotonic()
+        return task
+
+    def crash_reason(self) -> str:
+        """Why the worker died on its current file; releases it."""
+        self.process.join(_STOP_GRACE_S)
+        self.kill()
+        if self.exitcode == -signal.SIGKILL:
+            return OUT_OF_MEMORY  # the system's out-of-memory killer
+        return DAMAGED
+
+    def kill(self) -> None:
+        if self.exitcode is not None:
+            return
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.exitcode = self.process.exitcode
+        self.conn.close()
+        self.process.close()
+
+    def stop(self) -> None:
+        if self.exitcode is not None:
+            return
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(_STOP_GRACE_S)
+        self.kill()
+
+
+class ExtractionPool:
+    """Worker processes that extract files with a time limit and a memory cap per file."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        timeout_s: float = 20.0,
+        memory_mb: int = 1024,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        max_file_mb: int = 512,
+    ) -> None:
+        if workers < 1 or timeout_s <= 0 or memory_mb < 1 or max_chars < 1 or max_file_mb < 1:
+            raise ValueError("ExtractionPool limits must be positive")
+        self._ctx = _context()
+        self._timeout_s = timeout_s
+        self._memory_mb = memory_mb
+        self._max_chars = max_chars
+        self._max_file_bytes = max_file_mb * _MB
+        self._workers = [self._spawn() for _ in range(workers)]
+        try:
+            for worker in self._workers:
+                worker.wait_ready()
+        except RuntimeError:
+            self.close()
+            raise
+        self._next_id = 0
+        self._running = False
+        self._closed = False
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops the workers; files still queued are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        for worker in self._workers:
+            if worker.queue:
+                worker.kill()
+            else:
+                worker.stop()
+        self._workers = []
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self._ctx, self._memory_mb, self._max_chars)
+
+    def _replace(self, index: int, *, kill: bool) -> list[_Task]:
+        """Starts a fresh worker in place of ``index``; returns the old one's unfinished tasks."""
+        old = self._workers[index]
+        if kill:
+            old.kill()
+        else:
+            old.stop()
+        self._workers[index] = fresh = self._spawn()
+        fresh.wait_ready()
+        return list(old.queue)
+
+    def _precheck(self, path: Path) -> Failure | None:
+        """Failures known from the file's size alone, without reading it."""
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return Failure(UNREADABLE, str(exc))
+        if size == 0:
+            return Failure(EMPTY, "0 bytes")
+        if size > self._max_file_bytes:
+            return Failure(TOO_LARGE, f"{size} bytes")
+        return None
+
+    def _dispatch(self, task: _Task) -> None:
+        worker = min(self._workers, key=lambda w: len(w.queue))
+        worker.send(task)
+
+    def _has_room(self) -> bool:
+        return any(len(w.queue) < PREFETCH for w in self._workers)
+
+    def extract_many(self, paths: Iterable[Path]) -> Iterator[tuple[Path, Result]]:
+        """Extracts every path and yields ``(path, result)`` as each file finishes, in any order."""
+        if self._closed:
+            raise RuntimeError("ExtractionPool is closed")
+        if self._running:
+            raise RuntimeError("ExtractionPool.extract_many is already running")
+        self._running = True
+        try:
+            yield from self._run(iter(paths))
+        finally:
+            self._running = False
+            if not self._closed:
+                for index, worker in enumerate(self._workers):
+                    if worker.queue:  # abandoned half-way: start clean next time
+                        self._replace(index, kill=True)
+
+    def _run(self, pending: Iterator[Path]) -> Iterator[tuple[Path, Result]]:
+        exhausted = False
+        while True:
+            while not exhausted and self._has_room():
+                path = next(pending, None)
+                if path is None:
+                    exhausted = True
+                    break
+                failure = self._precheck(path)
+                if failure is not None:
+                    yield path, failure
+                    continue
+                self._next_id += 1
+                self._dispatch(_Task(self._next_id, path))
+            busy = [w for w in self._workers if w.queue]
+            if not busy:
+                return
+            yield from self._collect(busy)
+
+    def _collect(self, busy: list[_Worker]) -> Iterator[tuple[Path, Result]]:
+        """Waits for the next results or the next overrun, and handles them."""
+        deadline = min(w.started for w in busy) + self._timeout_s
+        ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
+        for worker in busy:
+            if worker.conn in ready:
+                yield from self._receive(worker)
+        for index, worker in enumerate(self._workers):
+            overdue = time.monotonic() - worker.started > self._timeout_s
+            # poll(): a result (or a crash) may have arrived while the caller held a yield
+            if worker.queue and overdue and not worker.conn.poll():
+                yield from self._overrun(index)
+
+    def _receive(self, worker: _Worker) -> Iterator[tuple[Path, Result]]:
+        index = self._workers.index(worker)
+        try:
+            task_id, result, retire = worker.conn.recv()
+        except (EOFError, OSError):
+            task = worker.queue[0]
+            reason = worker.crash_reason()
+            log.warning("Extraction worker died reading %s (%s)", task.path, reason)
+            rest = self._replace(index, kill=True)[1:]
+            self._resend(rest)
+            yield task.path, Failure(reason, "the reader stopped on this file")
+            return
+        task = worker.finished()
+        if task.task_id != task_id:
+            raise RuntimeError(f"extraction result {task_id} arrived for task {task.task_id}")
+        if retire:
+            self._resend(self._replace(index, kill=False))
+        yield task.path, result
+
+    def _overrun(self, index: int) -> Iterator[tuple[Path, Result]]:
+        worker = self._workers[index]
+        task = worker.queue[0]
+        log.info("Extraction of %s took over %.1f s; restarting it", task.path, self._timeout_s)
+        rest = self._replace(index, kill=True)[1:]
+        self._resend(rest)
+        yield task.path, Failure(TOO_SLOW, f"over {self._timeout_s:g} s")
+
+    def _resend(self, tasks: list[_Task]) -> None:
+        for task in tasks:
+            self._dispatch(task)
