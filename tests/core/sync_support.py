@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from fieldkit.core.catalog import CATALOG_MIGRATIONS, CATALOG_SCHEMA_VERSION, CatalogBase
@@ -118,3 +120,31 @@ class ClientHome:
 
     def mirror(self) -> dict[str, bytes]:
         return tree(self.home.mirror_dir)
+
+
+class AsgiServer:
+    """Serves any ASGI app with uvicorn on a free port of 127.0.0.1, from a thread.
+
+    Used for a *hostile* hub: one that sends crafted manifests or wrong bytes.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, lifespan="off", log_config=None, access_log=False)
+        )
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def __enter__(self) -> AsgiServer:
+        self._thread.start()
+        while not self._server.started:
+            self._thread.join(timeout=0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join()
+        self._socket.close()

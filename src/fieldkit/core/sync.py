@@ -1346,12 +1346,12 @@ def _parse_time(text: str | None) -> int | None:
 
 
 def _human(count: int) -> str:
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    units = ("bytes", "KB", "MB", "GB", "TB")
+    value, index = float(count), 0
+    while value >= 1000 and index < len(units) - 1:
         value /= 1000
-    return f"{value:.1f} TB"
+        index += 1
+    return f"{count} bytes" if index == 0 else f"{value:.1f} {units[index]}"
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:
