@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import time
 import zipfile
 from pathlib import Path
@@ -268,3 +269,14 @@ def test_pdf_cap_stops_reading_pages(tmp_path: Path) -> None:
     assert result.truncated
     assert result.chars == 5_000
     assert len(result.units) < 30
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"), [(0xF3D1C4DF, "password-protected"), (0xE391C05F, "unsupported format")]
+)
+def test_legacy_powerpoint_encryption_is_recognised(
+    tmp_path: Path, token: int, reason: str
+) -> None:
+    current_user = struct.pack("<IIII", 0x0FF60000, 20, 20, token)
+    path = samples.ole_file(tmp_path / "old.ppt", "Current User", current_user)
+    assert reason_of(path) == reason
