@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import FileResponse
 
+import fieldkit.hub.inbox  # noqa: F401 - registers the inbox tables on the hub schema
 from fieldkit import __version__
 from fieldkit.hub.manifest import ManifestSnapshot
 from fieldkit.hub.paths import resolve_inside
@@ -195,4 +196,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.include_router(public)
     app.include_router(documents)
+    from fieldkit.hub.inbox_api import install_inbox  # it imports this module
+
+    install_inbox(app, hub)
     return app
