@@ -134,5 +134,5 @@ def extract_file(path: Path, *, max_chars: int = DEFAULT_MAX_CHARS) -> Extracted
         return _extract(path, sniff(path, head), budget)
     except _DAMAGE as exc:
         raise ExtractionFailed(DAMAGED, f"{type(exc).__name__}: {exc}") from exc
-    except OSError as exc:
-        raise ExtractionFailed(UNREADABLE, str(exc)) from exc
+    except OSError as exc:  # a seek or read the file's own offsets sent astray
+        raise ExtractionFailed(DAMAGED, f"{type(exc).__name__}: {exc}") from exc

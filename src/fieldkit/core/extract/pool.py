@@ -9,11 +9,13 @@ reading. Workers start from a fork server (never a plain fork of the Qt process)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import signal
 import sys
 import time
+import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -72,19 +74,29 @@ def _cap_memory(memory_mb: int) -> None:
         log.warning("Could not cap extraction memory at %d MB: %s", memory_mb, exc)
 
 
-def _extract_one(path: Path, max_chars: int) -> tuple[Result, bool]:
-    """The result for one file, and whether this worker should retire afterwards."""
+@dataclass(frozen=True)
+class _Outcome:
+    """What a worker sends back for one file."""
+
+    task_id: int
+    result: Result
+    retire: bool  # the worker exits after this message and must be replaced
+    bug: str | None = None  # the traceback of an unexpected exception, for the parent's log
+
+
+def _extract_one(task_id: int, path: Path, max_chars: int) -> _Outcome:
     from fieldkit.core.extract import extract_file
 
     try:
-        return extract_file(path, max_chars=max_chars), False
+        return _Outcome(task_id, extract_file(path, max_chars=max_chars), retire=False)
     except ExtractionFailed as exc:
-        return Failure(exc.reason, exc.detail), False
+        return _Outcome(task_id, Failure(exc.reason, exc.detail), retire=False)
     except MemoryError:
-        return Failure(OUT_OF_MEMORY, "the file needs more memory than a worker may use"), True
+        failure = Failure(OUT_OF_MEMORY, "the file needs more memory than a worker may use")
+        return _Outcome(task_id, failure, retire=True)
     except Exception as exc:
-        log.exception("Extraction of %s failed unexpectedly", path)
-        return Failure(DAMAGED, f"unexpected {type(exc).__name__}: {exc}"), True
+        failure = Failure(DAMAGED, f"unexpected {type(exc).__name__}: {exc}")
+        return _Outcome(task_id, failure, retire=True, bug=traceback.format_exc())
 
 
 def _worker_main(conn: Connection, memory_mb: int, max_chars: int) -> None:
@@ -100,14 +112,16 @@ def _worker_main(conn: Connection, memory_mb: int, max_chars: int) -> None:
         if message is None:
             return
         task_id, raw_path = message
-        result, retire = _extract_one(Path(raw_path), max_chars)
+        outcome = _extract_one(task_id, Path(raw_path), max_chars)
         done += 1
-        retire = retire or done >= MAX_TASKS_PER_WORKER
+        if done >= MAX_TASKS_PER_WORKER:
+            outcome = dataclasses.replace(outcome, retire=True)
         try:
-            conn.send((task_id, result, retire))
+            conn.send(outcome)
         except MemoryError:
-            conn.send((task_id, Failure(OUT_OF_MEMORY, "the text did not fit in memory"), True))
-        if retire:
+            failure = Failure(OUT_OF_MEMORY, "the text did not fit in memory")
+            conn.send(_Outcome(task_id, failure, retire=True))
+        if outcome.retire:
             return
 
 
@@ -318,7 +332,7 @@ class ExtractionPool:
     def _receive(self, worker: _Worker) -> Iterator[tuple[Path, Result]]:
         index = self._workers.index(worker)
         try:
-            task_id, result, retire = worker.conn.recv()
+            outcome: _Outcome = worker.conn.recv()
         except (EOFError, OSError):
             task = worker.queue[0]
             reason = worker.crash_reason()
@@ -328,11 +342,13 @@ class ExtractionPool:
             yield task.path, Failure(reason, "the reader stopped on this file")
             return
         task = worker.finished()
-        if task.task_id != task_id:
-            raise RuntimeError(f"extraction result {task_id} arrived for task {task.task_id}")
-        if retire:
+        if task.task_id != outcome.task_id:
+            raise RuntimeError(f"extraction result {outcome.task_id} came for {task.task_id}")
+        if outcome.bug is not None:
+            log.error("Extraction of %s failed unexpectedly:\n%s", task.path, outcome.bug)
+        if outcome.retire:
             self._resend(self._replace(index, kill=False))
-        yield task.path, result
+        yield task.path, outcome.result
 
     def _overrun(self, index: int) -> Iterator[tuple[Path, Result]]:
         worker = self._workers[index]

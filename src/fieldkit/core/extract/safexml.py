@@ -22,6 +22,7 @@ from fieldkit.core.extract.model import DAMAGED, PASSWORD_PROTECTED, TOO_LARGE, 
 MB: Final = 1024 * 1024
 MAX_MEMBER_BYTES: Final = 256 * MB  # one XML part, inflated
 MAX_TOTAL_BYTES: Final = 1024 * MB  # all the XML parts of one file, inflated
+MAX_WHOLE_PART_BYTES: Final = 32 * MB  # a part parsed as a whole tree rather than streamed
 MAX_RATIO: Final = 200  # inflated/compressed, for members above RATIO_FLOOR
 RATIO_FLOOR: Final = 16 * MB
 
@@ -134,6 +135,10 @@ class SafeZip:
     def has(self, name: str) -> bool:
         return name in self._infos
 
+    def _checked_size(self, name: str) -> int:
+        info = self._infos.get(name)
+        return info.file_size if info is not None else 0
+
     def _checked(self, name: str) -> zipfile.ZipInfo:
         info = self._infos.get(name)
         if info is None:
@@ -158,12 +163,15 @@ class SafeZip:
             raise ExtractionFailed(DAMAGED, f"cannot open {name}: {exc}") from exc
         return CappedReader(raw, name, info.file_size)
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, limit: int = MAX_WHOLE_PART_BYTES) -> bytes:
+        """Up to ``limit`` bytes of a member."""
         with self.open(name) as reader:
-            return reader.read()
+            return reader.read(limit)
 
     def parse(self, name: str) -> etree._Element:
-        """Parses one small part as a whole tree."""
+        """Parses one small part (relationships, metadata, workbook) as a whole tree."""
+        if self._checked_size(name) > MAX_WHOLE_PART_BYTES:
+            raise ExtractionFailed(TOO_LARGE, f"{name} is too large to read whole")
         data = self.read(name)
         try:
             return etree.fromstring(data, xml_parser())

@@ -143,7 +143,7 @@ def _looks_like_mail(text: str) -> bool:
 def sniff_zip(zf: SafeZip) -> str | None:
     """The OOXML or ODF format of an open zip, or None for any other zip."""
     if zf.has("mimetype"):
-        mimetype = zf.read("mimetype")[:200].decode("ascii", errors="replace").strip()
+        mimetype = zf.read("mimetype", 200).decode("ascii", errors="replace").strip()
         return _ODF_MIMETYPES.get(mimetype)
     names = zf.names()
     if "xl/workbook.bin" in names:
