@@ -5,11 +5,11 @@ Typed SQLAlchemy 2 models; the same schema runs on SQLite (the default) and Post
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     DateTime,
     Dialect,
@@ -44,9 +44,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+class StringList(TypeDecorator[list[str]]):
+    """A short list of strings as JSON text; decoding skips the JSON parser for empty lists,
+    which most documents have (the manifest reads every row)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str:
+        return json.dumps(value or [], ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[str]:
+        if not value or value == "[]":
+            return []
+        decoded: list[str] = json.loads(value)
+        return decoded
+
+
 class HubBase(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        list[str]: JSON,
+        list[str]: StringList(),
         datetime: UTCDateTime(),
         int: BigInteger,
     }
@@ -69,7 +86,8 @@ class Document(HubBase):
     size: Mapped[int] = mapped_column()
     mtime_ns: Mapped[int] = mapped_column()
     published_at: Mapped[datetime] = mapped_column()
-    # Marketing's metadata from the sidecar, as last read.
+    # Marketing's metadata from the sidecar, as last read, and its digest (cheap to compare).
+    metadata_digest: Mapped[str] = mapped_column(String(32))
     title: Mapped[str | None] = mapped_column(Text, default=None)
     tags: Mapped[list[str]] = mapped_column(default=list)
     audience: Mapped[list[str]] = mapped_column(default=list)

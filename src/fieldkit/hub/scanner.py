@@ -19,10 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.hub.paths import SIDECAR_SUFFIX, is_document_name, is_visible_dir_name
-from fieldkit.hub.sidecar import Metadata, read_sidecar
+from fieldkit.hub.sidecar import (
+    DEFAULT_DIGEST,
+    DEFAULT_METADATA,
+    Metadata,
+    metadata_digest,
+    read_sidecar,
+)
 from fieldkit.hub.store import HubStore, KnownFile, ScanChanges, ScannedFile
 
 log = logging.getLogger(__name__)
+
+_DEFAULTS = (DEFAULT_METADATA, DEFAULT_DIGEST)
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class Scanner:
         self._lock = threading.Lock()
         self._scanned = threading.Condition()
         self._generation = 0
-        self._sidecars: dict[str, tuple[tuple[int, int], Metadata]] = {}
+        self._sidecars: dict[str, tuple[tuple[int, int], tuple[Metadata, str]]] = {}
 
     def scan(self) -> ScanReport:
         """One full scan; returns what changed. Safe to call from any thread."""
@@ -73,14 +81,14 @@ class Scanner:
         if not self.root.is_dir():
             raise FileNotFoundError(f"The hub folder {self.root} is missing")
         known = self._store.known_files()
-        entries = self._walk()
-        sidecars = self._read_sidecars(entries)
+        entries, sidecar_files = self._walk()
+        sidecars = self._read_sidecars(sidecar_files)
         changed: list[ScannedFile] = []
         hashed = 0
         unsettled = False
         for entry in entries.values():
             before = known.get(entry.path)
-            metadata = sidecars.get(entry.path, Metadata())
+            metadata, metadata_digest = sidecars.get(entry.path, _DEFAULTS)
             if before is not None and (before.size, before.mtime_ns) == (
                 entry.size,
                 entry.mtime_ns,
@@ -92,12 +100,17 @@ class Scanner:
             if digest is None:
                 unsettled = True
                 continue
-            scanned = ScannedFile(entry.path, entry.size, entry.mtime_ns, digest, metadata)
+            scanned = ScannedFile(
+                entry.path, entry.size, entry.mtime_ns, digest, metadata, metadata_digest
+            )
             if _differs(before, scanned):
                 changed.append(scanned)
         # A file that could not be hashed stays as the database knows it.
         gone = [path for path in known if path not in entries]
-        changes = self._store.apply_scan(changed, gone)
+        if changed or gone:
+            changes = self._store.apply_scan(changed, gone)
+        else:
+            changes = ScanChanges(generation=self._store.generation().number)
         report = ScanReport(
             changes, len(entries), hashed, time.perf_counter() - started, unsettled
         )
@@ -117,9 +130,11 @@ class Scanner:
             )
         return report
 
-    def _walk(self) -> dict[str, _Entry]:
-        """Every document file under the root; symlinks only when they stay inside the root."""
+    def _walk(self) -> tuple[dict[str, _Entry], dict[str, _Entry]]:
+        """Every document file under the root (symlinks only when they stay inside the root),
+        and every sidecar, keyed by the path of the document it describes."""
         found: dict[str, _Entry] = {}
+        sidecars: dict[str, _Entry] = {}
         pending = [(self.root, "")]
         while pending:
             folder, prefix = pending.pop()
@@ -136,6 +151,15 @@ class Scanner:
                         if is_visible_dir_name(item.name):
                             pending.append((Path(item.path), rel + "/"))
                         continue
+                    if item.name.endswith(SIDECAR_SUFFIX) and is_document_name(
+                        item.name[: -len(SIDECAR_SUFFIX)]
+                    ):
+                        info = item.stat()
+                        described = rel[: -len(SIDECAR_SUFFIX)]
+                        sidecars[described] = _Entry(
+                            described, Path(item.path), info.st_size, info.st_mtime_ns
+                        )
+                        continue
                     if not is_document_name(item.name):
                         continue
                     if item.is_symlink() and not self._link_stays_inside(Path(item.path)):
@@ -146,7 +170,7 @@ class Scanner:
                     continue  # vanished or unreadable while listing: the next scan sees it
                 if stat.S_ISREG(info.st_mode):
                     found[rel] = _Entry(rel, Path(item.path), info.st_size, info.st_mtime_ns)
-        return found
+        return found, {path: entry for path, entry in sidecars.items() if path in found}
 
     def _link_stays_inside(self, link: Path) -> bool:
         try:
@@ -168,28 +192,23 @@ class Scanner:
             return None
         return digest
 
-    def _read_sidecars(self, entries: dict[str, _Entry]) -> dict[str, Metadata]:
-        """Metadata per document path, re-reading only sidecars that changed since last time."""
-        result: dict[str, Metadata] = {}
-        seen: set[str] = set()
-        for path, entry in entries.items():
-            sidecar = entry.full.with_name(entry.full.name + SIDECAR_SUFFIX)
-            try:
-                info = sidecar.stat()
-            except OSError:
-                continue
-            signature = (info.st_size, info.st_mtime_ns)
-            seen.add(path)
+    def _read_sidecars(self, sidecars: dict[str, _Entry]) -> dict[str, tuple[Metadata, str]]:
+        """Metadata and its digest per document path, re-reading only sidecars that changed
+        since the last scan."""
+        result: dict[str, tuple[Metadata, str]] = {}
+        for path, sidecar in sidecars.items():
+            signature = (sidecar.size, sidecar.mtime_ns)
             cached = self._sidecars.get(path)
             if cached is not None and cached[0] == signature:
                 result[path] = cached[1]
                 continue
-            parsed = read_sidecar(sidecar, path + SIDECAR_SUFFIX)
+            parsed = read_sidecar(sidecar.full, path + SIDECAR_SUFFIX)
             for problem in parsed.problems:
                 log.warning("%s", problem)
-            self._sidecars[path] = (signature, parsed.metadata)
-            result[path] = parsed.metadata
-        for path in set(self._sidecars) - seen:
+            read = (parsed.metadata, metadata_digest(parsed.metadata))
+            self._sidecars[path] = (signature, read)
+            result[path] = read
+        for path in set(self._sidecars) - set(sidecars):
             del self._sidecars[path]
         return result
 
@@ -197,9 +216,9 @@ class Scanner:
 def _differs(before: KnownFile | None, scanned: ScannedFile) -> bool:
     if before is None:
         return True
-    return (before.size, before.mtime_ns, before.sha256, before.metadata) != (
+    return (before.size, before.mtime_ns, before.sha256, before.metadata_digest) != (
         scanned.size,
         scanned.mtime_ns,
         scanned.sha256,
-        scanned.metadata,
+        scanned.metadata_digest,
     )

@@ -17,6 +17,9 @@ file and the key; every key that could not be used takes its default.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -43,6 +46,16 @@ class Metadata:
     withdrawn_reason: str | None = None
     superseded_by: str | None = None
     notes: str | None = None
+
+
+def metadata_digest(metadata: Metadata) -> str:
+    """A short digest of ``metadata``: equal digests mean equal metadata."""
+    text = json.dumps(dataclasses.astuple(metadata), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+DEFAULT_METADATA = Metadata()
+DEFAULT_DIGEST = metadata_digest(DEFAULT_METADATA)
 
 
 @dataclass(frozen=True)

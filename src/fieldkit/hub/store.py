@@ -10,13 +10,14 @@ import logging
 import os
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,18 +92,19 @@ class KnownFile:
     size: int
     mtime_ns: int
     sha256: str
-    metadata: Metadata
+    metadata_digest: str
 
 
 @dataclass(frozen=True)
 class ScannedFile:
-    """One document file as the scanner found it."""
+    """One document file as the scanner found it; ``metadata_digest`` is of ``metadata``."""
 
     path: str
     size: int
     mtime_ns: int
     sha256: str
     metadata: Metadata
+    metadata_digest: str
 
 
 @dataclass(frozen=True)
@@ -175,19 +177,18 @@ class HubStore:
     def known_files(self) -> dict[str, KnownFile]:
         with self._session.begin() as session:
             rows = session.execute(
-                select(Document, DocumentVersion.notes)
-                .join(
-                    DocumentVersion,
-                    (DocumentVersion.document_id == Document.id)
-                    & (DocumentVersion.version == Document.version),
-                )
-                .where(Document.deleted_at.is_(None))
+                select(
+                    Document.id,
+                    Document.path,
+                    Document.size,
+                    Document.mtime_ns,
+                    Document.sha256,
+                    Document.metadata_digest,
+                ).where(Document.deleted_at.is_(None))
             )
             return {
-                doc.path: KnownFile(
-                    doc.id, doc.size, doc.mtime_ns, doc.sha256, _metadata(doc, notes)
-                )
-                for doc, notes in rows
+                row.path: KnownFile(row.id, row.size, row.mtime_ns, row.sha256, row.metadata_digest)
+                for row in rows
             }
 
     def apply_scan(self, changed: Sequence[ScannedFile], gone: Iterable[str]) -> ScanChanges:
@@ -201,49 +202,68 @@ class HubStore:
             return _ScanWriter(session).apply(changed, set(gone))
 
     def live_documents(self) -> list[DocumentRecord]:
+        """Every live document, by path, with its history (plain column reads: this is the
+        manifest's hot path)."""
         with self._session.begin() as session:
-            docs = session.scalars(
-                select(Document).where(Document.deleted_at.is_(None)).order_by(Document.path)
-            ).all()
-            versions: dict[str, list[DocumentVersion]] = defaultdict(list)
-            for row in session.scalars(
-                select(DocumentVersion)
-                .join(Document, DocumentVersion.document_id == Document.id)
+            docs = session.execute(
+                select(
+                    Document.id,
+                    Document.path,
+                    Document.version,
+                    Document.sha256,
+                    Document.size,
+                    Document.published_at,
+                    *_METADATA_COLUMNS,
+                    DocumentVersion.notes,
+                )
+                .join(DocumentVersion, _CURRENT_VERSION)
                 .where(Document.deleted_at.is_(None))
+                .order_by(Document.path)
+            ).all()
+            history: dict[str, list[VersionRecord]] = defaultdict(list)
+            for row in session.execute(
+                select(
+                    DocumentVersion.document_id,
+                    DocumentVersion.version,
+                    DocumentVersion.sha256,
+                    DocumentVersion.size,
+                    DocumentVersion.published_at,
+                    DocumentVersion.notes,
+                )
+                .join(Document, DocumentVersion.document_id == Document.id)
+                .where(Document.deleted_at.is_(None), DocumentVersion.version < Document.version)
                 .order_by(DocumentVersion.document_id, DocumentVersion.version.desc())
             ):
-                versions[row.document_id].append(row)
-            id_by_path = {doc.path: doc.id for doc in docs}
-            records = []
-            for doc in docs:
-                history = versions[doc.id]
-                current = next(v for v in history if v.version == doc.version)
-                metadata = _metadata(doc, current.notes)
-                superseded_by = None
-                if metadata.superseded_by is not None:
-                    superseded_by = id_by_path.get(metadata.superseded_by)
-                    if superseded_by is None:
-                        log.warning(
-                            "%s: superseded_by names %r, which is not a document in the folder",
-                            doc.path,
-                            metadata.superseded_by,
-                        )
-                records.append(
-                    DocumentRecord(
-                        id=doc.id,
-                        path=doc.path,
-                        version=doc.version,
-                        sha256=doc.sha256,
-                        size=doc.size,
-                        modified=doc.published_at,
-                        metadata=metadata,
-                        superseded_by=superseded_by,
-                        history=tuple(
-                            _version_record(v) for v in history if v.version < doc.version
-                        ),
-                    )
+                history[row.document_id].append(
+                    VersionRecord(row.version, row.sha256, row.size, row.published_at, row.notes)
                 )
-            return records
+        id_by_path = {doc.path: doc.id for doc in docs}
+        records = []
+        for doc in docs:
+            metadata = _metadata(doc)
+            superseded_by = None
+            if metadata.superseded_by is not None:
+                superseded_by = id_by_path.get(metadata.superseded_by)
+                if superseded_by is None:
+                    log.warning(
+                        "%s: superseded_by names %r, which is not a document in the folder",
+                        doc.path,
+                        metadata.superseded_by,
+                    )
+            records.append(
+                DocumentRecord(
+                    id=doc.id,
+                    path=doc.path,
+                    version=doc.version,
+                    sha256=doc.sha256,
+                    size=doc.size,
+                    modified=doc.published_at,
+                    metadata=metadata,
+                    superseded_by=superseded_by,
+                    history=tuple(history.get(doc.id, ())),
+                )
+            )
+        return records
 
     def history(self, doc_id: str) -> list[VersionRecord]:
         """Every version of a document (deleted ones too), newest first."""
@@ -277,17 +297,33 @@ class HubStore:
             )
 
 
-def _metadata(doc: Document, notes: str | None) -> Metadata:
+_METADATA_COLUMNS = (
+    Document.title,
+    Document.tags,
+    Document.audience,
+    Document.released,
+    Document.expires,
+    Document.withdrawn,
+    Document.withdrawn_reason,
+    Document.superseded_by_path,
+)
+_CURRENT_VERSION = (DocumentVersion.document_id == Document.id) & (
+    DocumentVersion.version == Document.version
+)
+
+
+def _metadata(row: Any) -> Metadata:
+    """Metadata from a row holding ``_METADATA_COLUMNS`` and the current version's notes."""
     return Metadata(
-        title=doc.title,
-        tags=tuple(doc.tags),
-        audience=tuple(doc.audience),
-        released=doc.released,
-        expires=doc.expires,
-        withdrawn=doc.withdrawn,
-        withdrawn_reason=doc.withdrawn_reason,
-        superseded_by=doc.superseded_by_path,
-        notes=notes,
+        title=row.title,
+        tags=tuple(row.tags),
+        audience=tuple(row.audience),
+        released=row.released,
+        expires=row.expires,
+        withdrawn=row.withdrawn,
+        withdrawn_reason=row.withdrawn_reason,
+        superseded_by=row.superseded_by_path,
+        notes=row.notes,
     )
 
 
@@ -304,11 +340,7 @@ class _ScanWriter:
         self._counts: dict[str, int] = defaultdict(int)
 
     def apply(self, changed: Sequence[ScannedFile], gone: set[str]) -> ScanChanges:
-        session = self._session
-        live = {
-            doc.path: doc
-            for doc in session.scalars(select(Document).where(Document.deleted_at.is_(None)))
-        }
+        live = self._live_at({scanned.path for scanned in changed} | gone)
         vanished = [live.pop(path) for path in sorted(gone) if path in live]
         arrivals: list[ScannedFile] = []
         for scanned in changed:
@@ -322,11 +354,39 @@ class _ScanWriter:
             doc.deleted_at = self._now
             self._counts["removed"] += 1
             log.debug("removed %s (%s)", doc.path, doc.id)
-        session.flush()
+        self._session.flush()
+        previous = self._deleted_at([scanned.path for scanned in unmatched])
+        new = []
         for scanned in unmatched:
-            self._arrive(scanned)
+            revived = previous.get(scanned.path)
+            if revived is None:
+                new.append(scanned)
+            else:
+                self._revive(revived, scanned)
+        self._insert(new)
         generation = self._bump_generation() if self._counts else self._generation()
         return ScanChanges(generation=generation, **self._counts)
+
+    def _live_at(self, paths: Iterable[str]) -> dict[str, Document]:
+        found: dict[str, Document] = {}
+        for chunk in _chunks(sorted(paths)):
+            for doc in self._session.scalars(
+                select(Document).where(Document.deleted_at.is_(None), Document.path.in_(chunk))
+            ):
+                found[doc.path] = doc
+        return found
+
+    def _deleted_at(self, paths: Sequence[str]) -> dict[str, Document]:
+        """The most recently deleted document at each of ``paths``, where there is one."""
+        found: dict[str, Document] = {}
+        for chunk in _chunks(sorted(paths)):
+            for doc in self._session.scalars(
+                select(Document)
+                .where(Document.deleted_at.is_not(None), Document.path.in_(chunk))
+                .order_by(Document.deleted_at)
+            ):
+                found[doc.path] = doc
+        return found
 
     def _move_renamed(
         self, arrivals: list[ScannedFile], vanished: list[Document]
@@ -351,33 +411,51 @@ class _ScanWriter:
             self._update(doc, scanned)
         return unmatched
 
-    def _arrive(self, scanned: ScannedFile) -> None:
-        previous = self._session.scalars(
-            select(Document)
-            .where(Document.path == scanned.path, Document.deleted_at.is_not(None))
-            .order_by(Document.deleted_at.desc())
-            .limit(1)
-        ).first()
-        if previous is not None:
-            log.debug("%s is back; it keeps id %s", scanned.path, previous.id)
-            previous.deleted_at = None
-            self._counts["added"] += 1
-            self._update(previous, scanned, count=False)
-            return
-        doc = Document(
-            id=new_document_id(),
-            path=scanned.path,
-            version=1,
-            sha256=scanned.sha256,
-            size=scanned.size,
-            mtime_ns=scanned.mtime_ns,
-            published_at=self._now,
-        )
-        _set_metadata(doc, scanned.metadata)
-        self._session.add(doc)
-        self._session.add(self._version_row(doc, scanned))
+    def _revive(self, doc: Document, scanned: ScannedFile) -> None:
+        log.debug("%s is back; it keeps id %s", scanned.path, doc.id)
+        doc.deleted_at = None
         self._counts["added"] += 1
-        log.debug("added %s as %s", scanned.path, doc.id)
+        self._update(doc, scanned, count=False)
+
+    def _insert(self, new: Sequence[ScannedFile]) -> None:
+        """New documents, inserted in bulk (a first scan may bring thousands)."""
+        if not new:
+            return
+        ids = [new_document_id() for _ in new]
+        self._session.execute(
+            insert(Document),
+            [
+                {
+                    "id": doc_id,
+                    "path": scanned.path,
+                    "version": 1,
+                    "sha256": scanned.sha256,
+                    "size": scanned.size,
+                    "mtime_ns": scanned.mtime_ns,
+                    "published_at": self._now,
+                    "metadata_digest": scanned.metadata_digest,
+                    **_metadata_values(scanned.metadata),
+                }
+                for doc_id, scanned in zip(ids, new, strict=True)
+            ],
+        )
+        self._session.execute(
+            insert(DocumentVersion),
+            [
+                {
+                    "document_id": doc_id,
+                    "version": 1,
+                    "sha256": scanned.sha256,
+                    "size": scanned.size,
+                    "published_at": self._now,
+                    "notes": scanned.metadata.notes,
+                }
+                for doc_id, scanned in zip(ids, new, strict=True)
+            ],
+        )
+        self._counts["added"] += len(new)
+        for doc_id, scanned in zip(ids, new, strict=True):
+            log.debug("added %s as %s", scanned.path, doc_id)
 
     def _update(self, doc: Document, scanned: ScannedFile, *, count: bool = True) -> None:
         doc.size = scanned.size
@@ -386,15 +464,15 @@ class _ScanWriter:
             doc.version += 1
             doc.sha256 = scanned.sha256
             doc.published_at = self._now
-            _set_metadata(doc, scanned.metadata)
+            _set_metadata(doc, scanned)
             self._session.add(self._version_row(doc, scanned))
             if count:
                 self._counts["changed"] += 1
             log.debug("%s changed: version %d", doc.path, doc.version)
             return
-        current = self._session.get_one(DocumentVersion, (doc.id, doc.version))
-        if _metadata(doc, current.notes) != scanned.metadata:
-            _set_metadata(doc, scanned.metadata)
+        if doc.metadata_digest != scanned.metadata_digest:
+            _set_metadata(doc, scanned)
+            current = self._session.get_one(DocumentVersion, (doc.id, doc.version))
             current.notes = scanned.metadata.notes
             if count:
                 self._counts["metadata_changed"] += 1
@@ -422,12 +500,25 @@ class _ScanWriter:
         return self._session.scalars(select(HubState.generation).where(HubState.id == 1)).one()
 
 
-def _set_metadata(doc: Document, metadata: Metadata) -> None:
-    doc.title = metadata.title
-    doc.tags = list(metadata.tags)
-    doc.audience = list(metadata.audience)
-    doc.released = metadata.released
-    doc.expires = metadata.expires
-    doc.withdrawn = metadata.withdrawn
-    doc.withdrawn_reason = metadata.withdrawn_reason
-    doc.superseded_by_path = metadata.superseded_by
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _metadata_values(metadata: Metadata) -> dict[str, Any]:
+    return {
+        "title": metadata.title,
+        "tags": list(metadata.tags),
+        "audience": list(metadata.audience),
+        "released": metadata.released,
+        "expires": metadata.expires,
+        "withdrawn": metadata.withdrawn,
+        "withdrawn_reason": metadata.withdrawn_reason,
+        "superseded_by_path": metadata.superseded_by,
+    }
+
+
+def _set_metadata(doc: Document, scanned: ScannedFile) -> None:
+    for key, value in _metadata_values(scanned.metadata).items():
+        setattr(doc, key, value)
+    doc.metadata_digest = scanned.metadata_digest
