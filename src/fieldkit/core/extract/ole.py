@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final, NoReturn
 
@@ -80,23 +81,31 @@ class _Compound:
             table.frombytes(self._read_sector(sector))
         return table
 
-    def _chain(self, start: int, table: array[int] | None = None) -> list[int]:
+    def _walk(self, start: int, table: array[int] | None = None) -> Iterator[int]:
+        """The sectors of a chain, lazily: a break further on costs nothing until reached."""
         table = self._fat if table is None else table
-        chain: list[int] = []
         sector = start
-        while sector < _LAST_SECTOR:
-            if sector >= len(table) or len(chain) >= len(table):
+        for _ in range(len(table) + 1):
+            if sector >= _LAST_SECTOR:
+                return
+            if sector >= len(table):
                 raise _Damaged("a broken sector chain")
-            chain.append(sector)
+            yield sector
             sector = table[sector]
-        return chain
+        raise _Damaged("a sector chain that loops")
+
+    def _chain(self, start: int, table: array[int] | None = None) -> list[int]:
+        return list(self._walk(start, table))
 
     @staticmethod
     def _start(entry: bytes) -> int:
         return int(struct.unpack_from("<I", entry, 116)[0])
 
     def _root_streams(self) -> dict[str, bytes]:
-        """The root storage's streams by name (walking its red-black tree of siblings)."""
+        """The root storage's streams by lower-case name (names compare without case).
+
+        Walks the red-black tree of the root's children.
+        """
         found: dict[str, bytes] = {}
         pending = [struct.unpack_from("<I", self._entries[0], 76)[0]]
         visited: set[int] = set()
@@ -109,18 +118,18 @@ class _Compound:
             name_bytes = min(struct.unpack_from("<H", entry, 64)[0], 64)
             name = entry[: max(name_bytes - 2, 0)].decode("utf-16-le", errors="replace")
             if entry[66] == _STREAM:
-                found[name] = entry
+                found[name.lower()] = entry
             pending += struct.unpack_from("<II", entry, 68)  # left and right siblings
         return found
 
     def head(self, name: str, count: int) -> bytes:
         """The first ``count`` bytes of a root stream."""
-        entry = self.streams[name]
+        entry = self.streams[name.lower()]
         stream_size = struct.unpack_from("<I", entry, 120)[0]
         size = min(stream_size, count)
         out = bytearray()
         if stream_size < self._mini_cutoff:
-            for mini in self._chain(self._start(entry), self._mini_fat):
+            for mini in self._walk(self._start(entry), self._mini_fat):
                 offset = mini * 64
                 index = offset // self._sector
                 if index >= len(self._root_chain):
@@ -130,7 +139,7 @@ class _Compound:
                 if len(out) >= size:
                     break
         else:
-            for sector in self._chain(self._start(entry)):
+            for sector in self._walk(self._start(entry)):
                 out += self._read_sector(sector)
                 if len(out) >= size:
                     break
@@ -153,15 +162,15 @@ def _excel_encrypted(data: bytes) -> bool:
 
 def _is_encrypted(ole: _Compound) -> bool:
     streams = ole.streams
-    if "EncryptedPackage" in streams or "EncryptedSummary" in streams:
+    if "encryptedpackage" in streams or "encryptedsummary" in streams:
         return True
-    if "Current User" in streams:
-        head = ole.head("Current User", 16)
+    if "current user" in streams:
+        head = ole.head("current user", 16)
         return len(head) == 16 and struct.unpack_from("<I", head, 12)[0] == _PPT_ENCRYPTED_TOKEN
-    if "WordDocument" in streams:
-        head = ole.head("WordDocument", 12)
+    if "worddocument" in streams:
+        head = ole.head("worddocument", 12)
         return len(head) == 12 and bool(struct.unpack_from("<H", head, 10)[0] & _WORD_ENCRYPTED)
-    for name in ("Workbook", "Book"):
+    for name in ("workbook", "book"):
         if name in streams:
             return _excel_encrypted(ole.head(name, 8192))
     return False
