@@ -359,3 +359,8 @@ def test_reopening_the_database_keeps_ids_and_skips_hashing(
         assert documents(reopened)["a.pdf"].id == doc_id
     finally:
         reopened.close()
+
+
+def test_database_inside_the_served_folder_is_refused(root: Path) -> None:
+    with pytest.raises(UsageError, match="outside the folder"):
+        Hub.open(root, str(root / "hub.sqlite3"))

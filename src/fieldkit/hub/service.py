@@ -36,6 +36,12 @@ class Hub:
         root = Path(root).expanduser().resolve()
         if not root.is_dir():
             raise UsageError(f"The hub folder {root} does not exist or is not a folder.")
+        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        if database and Path(database).resolve().is_relative_to(root):
+            raise UsageError(
+                f"Keep the hub database outside the folder it serves ({database} is inside "
+                f"{root}); choose another place with --db."
+            )
         self.root = root
         self.engine = engine
         self.store = HubStore(engine)
