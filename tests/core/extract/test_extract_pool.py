@@ -186,3 +186,16 @@ def test_close_stops_the_workers(tmp_path: Path) -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError):
         ExtractionPool(workers=0)
+
+
+def test_worker_that_died_while_idle_is_replaced(tmp_path: Path) -> None:
+    path = text_file(tmp_path / "a.txt", "still served")
+    with ExtractionPool(workers=1) as pool:
+        [pid] = worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pid in worker_pids() and time.monotonic() < deadline:
+            os.sched_yield()
+        [(_, result)] = list(pool.extract_many([path]))
+    assert isinstance(result, Extracted)
+    assert result.units[0].text == "still served"

@@ -54,7 +54,7 @@ def _context() -> BaseContext:
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
         # Workers fork from a server that has already imported the parsers: a new worker is cheap.
-        ctx.set_forkserver_preload(["fieldkit.core.extract"])
+        ctx.set_forkserver_preload(["__main__", "fieldkit.core.extract"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -161,7 +161,8 @@ class _Worker:
         if not self.queue:
             self.started = time.monotonic()
         self.queue.append(task)
-        self.conn.send((task.task_id, str(task.path)))
+        with contextlib.suppress(OSError):  # a worker that just died shows as end-of-file
+            self.conn.send((task.task_id, str(task.path)))
 
     def finished(self) -> _Task:
         task = self.queue.popleft()
@@ -275,8 +276,10 @@ class ExtractionPool:
         return None
 
     def _dispatch(self, task: _Task) -> None:
-        worker = min(self._workers, key=lambda w: len(w.queue))
-        worker.send(task)
+        index = min(range(len(self._workers)), key=lambda i: len(self._workers[i].queue))
+        if not self._workers[index].queue and not self._workers[index].process.is_alive():
+            self._replace(index, kill=True)  # died while idle, e.g. by the system's OOM killer
+        self._workers[index].send(task)
 
     def _has_room(self) -> bool:
         return any(len(w.queue) < PREFETCH for w in self._workers)
