@@ -248,28 +248,6 @@ def test_nothing_outside_the_root_is_served(
     assert [d.path for d in hub.store.live_documents()] == []
 
 
-@pytest.mark.parametrize("poll", [False, True], ids=["events", "polling"])
-def test_watcher_publishes_changes_without_a_manual_scan(
-    root: Path, db_url: str, poll: bool
-) -> None:
-    write(root, "a.pdf", b"a")
-    hub = Hub.open(root, db_url, poll=poll, debounce=0.1)
-    token = hub.reps.add("alice")
-    with HubServer(hub) as server, httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        start = manifest(client).generation
-
-        write(root, "b.pdf", b"b")
-        generation = hub.scanner.wait_for_generation(start + 1, timeout=30)
-        assert generation > start
-        assert sorted(d.path for d in manifest(client).documents) == ["a.pdf", "b.pdf"]
-
-        (root / "a.pdf").rename(root / "renamed.pdf")
-        assert hub.scanner.wait_for_generation(generation + 1, timeout=30) > generation
-        assert sorted(d.path for d in manifest(client).documents) == ["b.pdf", "renamed.pdf"]
-
-
 def test_stopping_with_abort_cuts_open_downloads(root: Path, hub: Hub, token: str) -> None:
     write(root, "big.bin", b"\0" * (64 * 1024 * 1024))
     server = HubServer(hub).start()
