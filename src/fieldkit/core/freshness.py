@@ -18,6 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+# Imported for its side effect: the freshness tables join the catalog's metadata before any
+# catalog is opened (the library, and so every client, imports this module).
+from fieldkit.core import freshness_models  # noqa: F401
 from fieldkit.core.catalog import KeyValue, MirrorEntry, MirrorFile
 from fieldkit.core.home import HomePaths
 
