@@ -5,13 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PySide6.QtCore import QLocale, QSettings
+from PySide6.QtCore import QLocale, QSettings, QtMsgType
 from ui_support import RecordingLauncher, write_library
 
 from fieldkit.core.client import Client, open_client
 from fieldkit.core.home import HomePaths
+
+# The offscreen platform plugin says this of every window it shows; it is not about our code.
+_PLATFORM_NOISE = ("This plugin does not support propagateSizeHints()",)
+_PROBLEMS = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+
+
+@pytest.fixture(autouse=True)
+def no_qt_warnings(qtlog: Any) -> Iterator[None]:
+    """Qt must not warn during a UI test (bad connections, layouts, painting, models)."""
+    yield
+    warnings = [
+        record.message
+        for record in qtlog.records
+        if record.type in _PROBLEMS and record.message not in _PLATFORM_NOISE
+    ]
+    assert warnings == []
 
 
 @pytest.fixture(autouse=True)
