@@ -77,6 +77,9 @@ def test_bad_requests_exit_2_with_a_clear_message(
     assert main(["hub", "serve", "--root", str(tmp_path / "missing"), "--db", db]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["hub"]) == 2
+    assert main(["hub", "reps", "--db", "mysql://rep:secret@db/hub"]) == 2
+    message = capsys.readouterr().err
+    assert "Not a database fieldkit can use" in message and "secret" not in message
 
 
 def test_unreachable_database_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

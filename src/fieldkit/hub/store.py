@@ -69,10 +69,13 @@ def resolve_db_url(cli_value: str | None = None) -> str:
 def open_database(url: str) -> Engine:
     """An engine on the hub database at ``url``, brought to the current schema."""
     try:
-        make_url(url)
-    except ArgumentError as exc:
-        raise UsageError(f"Not a database URL: {url!r}") from exc
-    engine = make_engine(url)
+        engine = make_engine(url)
+    except (ArgumentError, ImportError) as exc:  # unknown database kind, or no driver for it
+        shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        raise UsageError(
+            f"Not a database fieldkit can use: {shown!r}. Give a SQLite file or a "
+            "postgresql://user:password@host/database URL."
+        ) from exc
     upgrade_schema(engine, HubBase, HUB_SCHEMA_VERSION, HUB_MIGRATIONS)
     with session_factory(engine).begin() as session:
         if session.get(HubState, 1) is None:
