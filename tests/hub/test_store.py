@@ -364,3 +364,16 @@ def test_reopening_the_database_keeps_ids_and_skips_hashing(
 def test_database_inside_the_served_folder_is_refused(root: Path) -> None:
     with pytest.raises(UsageError, match="outside the folder"):
         Hub.open(root, str(root / "hub.sqlite3"))
+
+
+def test_a_missing_folder_never_empties_the_manifest(root: Path, hub: Hub) -> None:
+    write(root, "a.pdf", b"a")
+    hub.rescan()
+    generation = hub.store.generation().number
+    root.rename(root.with_name("unmounted"))
+
+    with pytest.raises(FileNotFoundError, match="missing"):
+        hub.rescan()
+
+    assert [doc.path for doc in hub.store.live_documents()] == ["a.pdf"]
+    assert hub.store.generation().number == generation

@@ -81,7 +81,7 @@ class Scanner:
         if not self.root.is_dir():
             raise FileNotFoundError(f"The hub folder {self.root} is missing")
         known = self._store.known_files()
-        entries, sidecar_files = self._walk()
+        entries, sidecar_files, unreadable = self._walk()
         sidecars = self._read_sidecars(sidecar_files)
         changed: list[ScannedFile] = []
         hashed = 0
@@ -105,8 +105,13 @@ class Scanner:
             )
             if _differs(before, scanned):
                 changed.append(scanned)
-        # A file that could not be hashed stays as the database knows it.
-        gone = [path for path in known if path not in entries]
+        # What could not be listed, stat'ed or hashed stays as the database knows it: a flaky
+        # share must not make documents vanish from every rep's mirror.
+        gone = [
+            path
+            for path in known
+            if path not in entries and not _under_any(path, unreadable)
+        ]
         if changed or gone:
             changes = self._store.apply_scan(changed, gone)
         else:
@@ -130,11 +135,13 @@ class Scanner:
             )
         return report
 
-    def _walk(self) -> tuple[dict[str, _Entry], dict[str, _Entry]]:
-        """Every document file under the root (symlinks only when they stay inside the root),
-        and every sidecar, keyed by the path of the document it describes."""
+    def _walk(self) -> tuple[dict[str, _Entry], dict[str, _Entry], set[str]]:
+        """Every document file under the root (symlinks only when they stay inside the root);
+        every sidecar, keyed by the path of the document it describes; and the paths that could
+        not be read (folders end with '/'; the root is '')."""
         found: dict[str, _Entry] = {}
         sidecars: dict[str, _Entry] = {}
+        unreadable: set[str] = set()
         pending = [(self.root, "")]
         while pending:
             folder, prefix = pending.pop()
@@ -142,7 +149,9 @@ class Scanner:
                 with os.scandir(folder) as listing:
                     items = list(listing)
             except OSError as exc:
-                log.warning("cannot list %s (%s); its files are skipped", folder, exc.strerror)
+                log.warning("cannot list %s (%s); keeping its documents as they were", folder,
+                            exc.strerror)
+                unreadable.add(prefix)
                 continue
             for item in items:
                 rel = prefix + item.name
@@ -166,11 +175,15 @@ class Scanner:
                         log.warning("%s is a link that leaves the hub folder; not served", rel)
                         continue
                     info = item.stat()
-                except OSError:
-                    continue  # vanished or unreadable while listing: the next scan sees it
+                except FileNotFoundError:
+                    continue  # vanished since the listing
+                except OSError as exc:
+                    log.warning("cannot read %s (%s); keeping it as it was", rel, exc.strerror)
+                    unreadable.add(rel)
+                    continue
                 if stat.S_ISREG(info.st_mode):
                     found[rel] = _Entry(rel, Path(item.path), info.st_size, info.st_mtime_ns)
-        return found, {path: entry for path, entry in sidecars.items() if path in found}
+        return found, {p: e for p, e in sidecars.items() if p in found}, unreadable
 
     def _link_stays_inside(self, link: Path) -> bool:
         try:
@@ -211,6 +224,14 @@ class Scanner:
         for path in set(self._sidecars) - set(sidecars):
             del self._sidecars[path]
         return result
+
+
+def _under_any(path: str, unreadable: set[str]) -> bool:
+    """Whether ``path`` is, or lies in a folder, that could not be read ('' is the root)."""
+    return path in unreadable or any(
+        prefix == "" or (prefix.endswith("/") and path.startswith(prefix))
+        for prefix in unreadable
+    )
 
 
 def _differs(before: KnownFile | None, scanned: ScannedFile) -> bool:
