@@ -43,7 +43,7 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_missing_file_cannot_be_read(tmp_path: Path) -> None:
-    assert reason_of(tmp_path / "gone.pdf") == "could not be read"
+    assert reason_of(tmp_path / "gone.pdf") == "can't be read"
 
 
 def test_truncated_zip(tmp_path: Path) -> None:

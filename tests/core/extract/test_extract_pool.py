@@ -66,7 +66,7 @@ def test_pool_extracts_like_extract_file_and_reports_every_file(tmp_path: Path) 
         assert results[path] == extract_file(path)
     assert results[empty] == Failure("empty file", "0 bytes")
     assert isinstance(results[missing], Failure)
-    assert results[missing].reason == "could not be read"
+    assert results[missing].reason == "can't be read"
     assert isinstance(results[locked], Failure)
     assert results[locked].reason == "password-protected"
 
@@ -98,12 +98,13 @@ def test_results_stream_back_as_each_file_finishes(tmp_path: Path, slow_pdf: Pat
 
 
 def test_overrunning_file_is_killed_and_the_pool_goes_on(tmp_path: Path, slow_pdf: Path) -> None:
-    after = [text_file(tmp_path / f"after{i}.txt", f"next file {i}") for i in range(3)]
+    before = [text_file(tmp_path / f"before{i}.txt", f"file before {i}") for i in range(3)]
+    after = [text_file(tmp_path / f"after{i}.txt", f"file after {i}") for i in range(3)]
     timeout_s = 1.0
     with ExtractionPool(workers=1, timeout_s=timeout_s, max_chars=BIG) as pool:
         started = time.monotonic()
         seen: dict[Path, Extracted | Failure] = {}
-        for path, result in pool.extract_many([slow_pdf, *after]):
+        for path, result in pool.extract_many([*before, slow_pdf, *after]):
             seen[path] = result
             if path == slow_pdf:
                 elapsed = time.monotonic() - started
@@ -111,10 +112,10 @@ def test_overrunning_file_is_killed_and_the_pool_goes_on(tmp_path: Path, slow_pd
     assert isinstance(failure, Failure)
     assert failure.reason == "took too long"
     assert timeout_s <= elapsed < timeout_s + 5.0
-    for index, path in enumerate(after):
+    for path in [*before, *after]:
         result = seen[path]
         assert isinstance(result, Extracted)
-        assert result.units[0].text == f"next file {index}"
+        assert result.units[0].text == path.read_text()
 
 
 def test_memory_cap_turns_into_out_of_memory(tmp_path: Path) -> None:

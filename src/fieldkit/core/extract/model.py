@@ -20,7 +20,7 @@ TOO_SLOW: Final = "took too long"
 TOO_LARGE: Final = "too large"
 EMPTY: Final = "empty file"
 OUT_OF_MEMORY: Final = "out of memory"
-UNREADABLE: Final = "could not be read"
+UNREADABLE: Final = "can't be read"
 REASONS: Final = (
     PASSWORD_PROTECTED,
     DAMAGED,
