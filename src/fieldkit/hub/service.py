@@ -49,7 +49,7 @@ class Hub:
         self.scanner = Scanner(root, self.store)
         self.manifest = ManifestCache(self.store)
         self._watcher = FolderWatcher(
-            self.scanner, poll=poll, debounce=debounce, rescan_interval=rescan_interval
+            root, self.rescan, poll=poll, debounce=debounce, rescan_interval=rescan_interval
         )
         self._watching = False
 
@@ -74,7 +74,7 @@ class Hub:
             raise
 
     def start(self) -> ScanReport:
-        report = self.scanner.scan()
+        report = self.rescan()
         log.info(
             "%d documents in %s (%d hashed, %.2f s)",
             report.files,
@@ -87,7 +87,12 @@ class Hub:
         return report
 
     def rescan(self) -> ScanReport:
-        return self.scanner.scan()
+        """A full scan now; after a change the new manifest is built here, so that the first
+        client to ask for it does not wait."""
+        report = self.scanner.scan()
+        if report.changes.any:
+            self.manifest.snapshot()
+        return report
 
     def close(self) -> None:
         if self._watching:

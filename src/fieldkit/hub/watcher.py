@@ -11,6 +11,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -29,7 +31,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from fieldkit.hub.paths import SIDECAR_SUFFIX, is_document_name
-from fieldkit.hub.scanner import Scanner
+from fieldkit.hub.scanner import ScanReport
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +50,20 @@ _RETRY_SECONDS = 5.0
 
 
 class FolderWatcher:
-    """Runs the scanner after file events (debounced) and every ``rescan_interval`` seconds."""
+    """Runs ``scan`` after file events (debounced) and every ``rescan_interval`` seconds."""
 
     def __init__(
         self,
-        scanner: Scanner,
+        root: Path,
+        scan: Callable[[], ScanReport],
         *,
         poll: bool = False,
         debounce: float = 0.5,
         max_delay: float = 10.0,
         rescan_interval: float = 300.0,
     ) -> None:
-        self._scanner = scanner
+        self._root = root
+        self._scan = scan
         self._poll = poll
         self._debounce = debounce
         self._max_delay = max_delay
@@ -89,10 +93,10 @@ class FolderWatcher:
         self._wake.set()
 
     def _start_observer(self) -> BaseObserver:
-        handler = _WakeOnChange(self, str(self._scanner.root))
+        handler = _WakeOnChange(self, str(self._root))
         observer: BaseObserver = PollingObserver() if self._poll else Observer()
         observer.schedule(
-            handler, str(self._scanner.root), recursive=True, event_filter=_WATCHED_EVENTS
+            handler, str(self._root), recursive=True, event_filter=_WATCHED_EVENTS
         )
         try:
             observer.start()
@@ -102,10 +106,10 @@ class FolderWatcher:
             log.warning("file events unavailable (%s); polling the folder instead", exc)
             observer = PollingObserver()
             observer.schedule(
-                handler, str(self._scanner.root), recursive=True, event_filter=_WATCHED_EVENTS
+                handler, str(self._root), recursive=True, event_filter=_WATCHED_EVENTS
             )
             observer.start()
-        log.info("watching %s (%s)", self._scanner.root, type(observer).__name__)
+        log.info("watching %s (%s)", self._root, type(observer).__name__)
         return observer
 
     def _run(self) -> None:
@@ -118,9 +122,9 @@ class FolderWatcher:
                 self._settle()
             delay = self._rescan_interval
             try:
-                report = self._scanner.scan()
+                report = self._scan()
             except Exception:
-                log.exception("scan of %s failed; retrying in %.0f s", self._scanner.root,
+                log.exception("scan of %s failed; retrying in %.0f s", self._root,
                               _RETRY_SECONDS)
                 delay = _RETRY_SECONDS
                 continue
