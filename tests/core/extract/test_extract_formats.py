@@ -149,6 +149,15 @@ def test_rtf_text_and_info_title(tmp_path: Path) -> None:
     assert "Helvetica" not in result.units[0].text
 
 
+def test_rtf_unicode_escapes_including_negative_and_broken_ones(tmp_path: Path) -> None:
+    path = tmp_path / "intl.rtf"
+    path.write_text(
+        r"{\rtf1\ansi\uc1 Gr\u252?\u223?e \u26481?\u20140? \u-1279? \u99999999? ok\par}",
+        encoding="ascii",
+    )
+    assert extract_file(path).units[0].text == "Grüße 東京 \ufb01 \ufffd ok\n"
+
+
 def test_html_visible_text_only_and_title(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text(

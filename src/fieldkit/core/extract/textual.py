@@ -17,7 +17,9 @@ from lxml import etree
 from striprtf.striprtf import rtf_to_text as _untyped_rtf_to_text
 
 from fieldkit.core.extract.model import (
+    DAMAGED,
     Extracted,
+    ExtractionFailed,
     TextBudget,
     Unit,
     clean_text,
@@ -36,6 +38,7 @@ _META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0
 _ATX_HEADING: Final = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
 _FENCE: Final = re.compile(r"^ {0,3}(```|~~~)")
 _RTF_TITLE: Final = re.compile(r"\{\\title\s+((?:[^{}\\]|\\.)*)\}")
+_RTF_UNICODE: Final = re.compile(r"\\u(-?\d{1,10})")
 _HTML_SPACE: Final = re.compile(r"[ \t\f\v\r\xa0]+")
 
 rtf_to_text: Callable[..., str] = _untyped_rtf_to_text
@@ -192,12 +195,27 @@ def extract_html(path: Path, stem: str, budget: TextBudget) -> Extracted:
 # ------------------------------------------------------------------------------------------ RTF
 
 
+def _unicode_escape(match: re.Match[str]) -> str:
+    """``\\uN`` with N as a code point: RTF writes those above 32767 as negative 16-bit numbers."""
+    number = int(match.group(1))
+    if number < 0:
+        number += 65536
+    return f"\\u{number if 0 <= number <= 0x10FFFF else 0xFFFD}"
+
+
+def _rtf_text(source: str) -> str:
+    try:
+        return rtf_to_text(_RTF_UNICODE.sub(_unicode_escape, source), errors="replace")
+    except ValueError as exc:
+        raise ExtractionFailed(DAMAGED, f"bad RTF: {exc}") from exc
+
+
 def extract_rtf(path: Path, stem: str, budget: TextBudget) -> Extracted:
     data, cut = _read(path, MAX_MARKUP_BYTES)
     source = data.decode("latin-1")
     match = _RTF_TITLE.search(source)
-    title = rtf_to_text(match.group(1), errors="replace") if match else None
-    text = budget.take(clean_text(rtf_to_text(source, errors="replace")))
+    title = _rtf_text(match.group(1)) if match else None
+    text = budget.take(clean_text(_rtf_text(source)))
     if cut:
         budget.truncated = True
     return finish("rtf", title, stem, [Unit(None, None, text)], budget)
