@@ -97,7 +97,7 @@ def _extract_zip(path: Path, stem: str, budget: TextBudget) -> Extracted:
             return extract_xlsx(zf, stem, budget)
         if fmt in ("odt", "odp", "ods"):
             return extract_odf(fmt, zf, stem, budget)
-    raise ExtractionFailed(UNSUPPORTED, "a zip with no Office or OpenDocument text (e.g. .xlsb, .epub)")
+    raise ExtractionFailed(UNSUPPORTED, "a zip with no Office or OpenDocument text (.xlsb, .epub)")
 
 
 def _extract(path: Path, kind: str | None, budget: TextBudget) -> Extracted:
