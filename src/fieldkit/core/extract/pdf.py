@@ -45,8 +45,8 @@ def extract_pdf(path: Path, stem: str, budget: TextBudget) -> Extracted:
     try:
         try:
             title = pdf.get_metadata_value("Title")
-        except pdfium.PdfiumError:
-            title = None
+        except (pdfium.PdfiumError, UnicodeError):
+            title = None  # broken metadata costs the title, not the document
         units: list[Unit] = []
         for index in range(len(pdf)):
             try:
