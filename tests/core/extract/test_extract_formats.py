@@ -320,3 +320,20 @@ def test_binary_and_foreign_zip_files_are_unsupported(tmp_path: Path) -> None:
         with pytest.raises(ExtractionFailed) as failed:
             extract_file(path)
         assert failed.value.reason == "unsupported format"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        ("  Quarterly\n  Review ", "Quarterly Review"),
+        ("Microsoft Word - Price list.doc", "Price list.doc"),
+        ("(anonymous)", "handout"),
+        ("PowerPoint Presentation", "handout"),
+        ("   ", "handout"),
+    ],
+)
+def test_placeholder_and_messy_metadata_titles(
+    tmp_path: Path, metadata: str, expected: str
+) -> None:
+    path = samples.pdf(tmp_path / "handout.pdf", ["text"], title=metadata)
+    assert extract_file(path).title == expected

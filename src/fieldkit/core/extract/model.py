@@ -122,8 +122,11 @@ def clean_text(text: str) -> str:
 
 
 _PLACEHOLDER_TITLES: Final = frozenset(
-    {"untitled", "title", "document", "presentation", "powerpoint presentation", "slide 1"}
-)
+    {
+        "untitled", "untitled document", "title", "document", "presentation",
+        "powerpoint presentation", "slide 1", "(anonymous)", "anonymous",
+    }
+)  # fmt: skip
 MAX_TITLE_CHARS: Final = 300
 
 
