@@ -12,6 +12,7 @@ from freshness_support import Clock, Laptop, RunningHub, at, publish
 
 from fieldkit.core import freshness
 from fieldkit.core.freshness import FreshnessReport, read_freshness
+from fieldkit.core.index import SearchRequest
 
 
 @pytest.fixture
@@ -181,3 +182,28 @@ def test_modified_ranks_below_expired_and_above_outdated() -> None:
     assert outdated_and_modified.state == freshness.MODIFIED
     expired_and_modified = freshness.evaluate(local_version=5, expires="2026-01-01", **common)
     assert expired_and_modified.state == freshness.EXPIRED
+
+
+def test_search_ranks_current_first_and_hides_withdrawn(hub: RunningHub, laptop: Laptop) -> None:
+    text = "# {title}\n\nEnterprise pricing for retail chains, with volume discounts.\n"
+    publish(hub, "Pricing.md", text.format(title="Pricing 2026"))
+    publish(hub, "Pricing 2024.md", text.format(title="Pricing 2024"), "expires = 2025-01-31\n")
+    publish(hub, "Pricing draft.md", text.format(title="Pricing draft"))
+    laptop.sync(hub)
+    publish(
+        hub, "Pricing draft.md", text.format(title="Pricing draft"), 'withdrawn = "Never final"\n'
+    )
+    result = laptop.sync(hub)
+    assert result.archived == 1
+    laptop.client.library.index()
+
+    found = laptop.client.library.search(SearchRequest("enterprise pricing"))
+    assert [(h.title, h.status) for h in found.hits] == [
+        ("Pricing 2026", freshness.CURRENT),
+        ("Pricing 2024", freshness.EXPIRED),
+    ]
+    everything = laptop.client.library.search(
+        SearchRequest("enterprise pricing", include_withdrawn=True, include_archived=True)
+    )
+    assert [h.title for h in everything.hits][-1] == "Pricing draft"
+    assert len(everything.hits) == 3

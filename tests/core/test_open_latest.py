@@ -96,7 +96,8 @@ def test_offline_the_local_copy_opens_with_a_warning(hub: RunningHub, laptop: La
     assert (target.version, target.latest_version, target.fetched) == (1, 2, False)
     assert target.warning is not None
     assert target.warning.startswith(
-        "This is v1 of “Overview”; v2 is out but the hub can't be reached right now."
+        "Opening the copy on this laptop: the hub can't be reached right now. "
+        "“Overview”: You have v1 ("
     )
     assert target.warning.endswith(": New tier")
 

@@ -150,14 +150,11 @@ def _warning(doc: freshness.DocumentFreshness, offline: str | None, no_hub: bool
         why = (
             "the hub can't be reached right now"
             if offline is not None
-            else "it could not be fetched"
-            if not no_hub
             else "this laptop is not connected to a hub"
+            if no_hub
+            else "the newest version could not be fetched"
         )
-        return (
-            f"This is v{doc.local_version} of “{doc.title}”; v{doc.latest_version} is out but "
-            f"{why}. {doc.details}"
-        )
+        return f"Opening the copy on this laptop: {why}. “{doc.title}”: {doc.details}"
     if doc.state == freshness.MODIFIED:
         return f"“{doc.title}”: {doc.reason} The next sync restores the approved copy."
     if doc.state in _WARN:
