@@ -1,0 +1,83 @@
+"""Text analysis shared by indexing, querying and snippets: English stemming with accent folding.
+
+The same chain runs at index time (through the Whoosh field analyzer) and at query time
+(``analyze``), so a query word and a document word meet as the same term.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.analysis.analyzers import Analyzer
+from whoosh.lang.porter import stem as _porter_stem
+from whoosh.support.charset import accent_map
+
+# Whoosh's default word pattern: "socket.socket" and "v2.5" stay one token.
+TOKEN_PATTERN = r"\w+(\.?\w+)*"
+MIN_TOKEN = 2
+
+# accent_map maps every accented character to exactly one character, so folding keeps offsets.
+_FOLD_TABLE: dict[int, str] = {int(k): str(v) for k, v in accent_map.items()}
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+# Whoosh's default English stop list.
+_STOP_WORDS: frozenset[str] = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "can", "for", "from", "have", "if",
+        "in", "is", "it", "may", "not", "of", "on", "or", "tbd", "that", "the", "this", "to",
+        "us", "we", "when", "will", "with", "yet", "you", "your",
+    }
+)
+
+
+def make_analyzer() -> Analyzer:
+    """The index-time analyzer for text fields (pickled into the index's schema)."""
+    chain: Analyzer = (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=_STOP_WORDS, minsize=MIN_TOKEN)
+        | StemFilter(stemfn=_porter_stem, cachesize=100_000)
+    )
+    return chain
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents; keeps the length of ASCII and accented Latin text."""
+    low = text.lower()
+    return low if low.isascii() else low.translate(_FOLD_TABLE)
+
+
+@lru_cache(maxsize=200_000)
+def stem_word(folded: str) -> str:
+    """Stem one folded word the way the index does (no stop-word or length check)."""
+    return str(_porter_stem(folded))
+
+
+def analyze_token(word: str) -> str | None:
+    """The index term for one token of text, or None when the index drops it."""
+    folded = fold(word)
+    if len(folded) < MIN_TOKEN or folded in _STOP_WORDS:
+        return None
+    return stem_word(folded)
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of ``text`` in order (stop words and one-letter words dropped)."""
+    terms: list[str] = []
+    for match in _TOKEN_RE.finditer(text):
+        term = analyze_token(match.group())
+        if term is not None:
+            terms.append(term)
+    return terms
+
+
+def is_stop_word(word: str) -> bool:
+    return fold(word) in _STOP_WORDS

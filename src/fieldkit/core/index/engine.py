@@ -1,0 +1,758 @@
+"""SearchIndex: the Whoosh index behind one object.
+
+Threads: exactly one thread (the indexer) calls ``apply`` and ``reset``; ``search``, ``suggest``
+and ``doc_ids`` may run on any thread at the same time. Each search borrows a searcher from a
+small pool and refreshes it when a commit happened since (cheap in whoosh-reloaded: unchanged
+segments are reused, and so are the per-segment caches kept here).
+
+The index is a cache of the catalog: a version file beside it names the schema version, and
+``open`` reports a damaged or outdated index instead of repairing it, so the caller rebuilds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import os
+import shutil
+import threading
+import weakref
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain
+from math import log
+from pathlib import Path
+from typing import Any, ClassVar
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, LockError
+from whoosh.matching import WrappingMatcher
+from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader, TermNotFound
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+
+from fieldkit.core.errors import UsageError
+from fieldkit.core.index.analysis import analyze
+from fieldkit.core.index.model import (
+    Hit,
+    IndexBusyError,
+    IndexDamagedError,
+    IndexDocument,
+    IndexHealth,
+    SearchRequest,
+    SearchResults,
+)
+from fieldkit.core.index.plan import Plan, Planner, side_by_side_factor
+from fieldkit.core.index.querylang import Node, cap_query, parse, words
+from fieldkit.core.index.schema import SCHEMA_VERSION, Meta, make_schema, record
+from fieldkit.core.index.snippets import Locator, UnitText, surface
+from fieldkit.core.index.spelling import best_correction
+
+log_ = logging.getLogger(__name__)
+
+VERSION_FILE = "fieldkit-index.json"
+INDEX_NAME = "MAIN"
+WRITE_TIMEOUT_S = 10.0
+SMALL_BATCH = 50  # batches up to this size commit without merging (a write costs ~ms)
+MAX_SEGMENTS = 12  # ... unless the index has this many segments: then merge
+MAX_LIMIT = 1000
+SNIPPET_HITS = 10  # hits that get a location and a snippet
+FEW_HITS = 3  # fewer hits than this: try a corrected query
+RARE = 2  # a word in at most this many documents may be a typo
+POSTINGS_CACHE_IDS = 400_000
+
+# Ranking multipliers by status: current versions first, expired and withdrawn pushed down.
+STATUS_FACTOR = {
+    "current": 1.0,
+    "personal": 1.0,
+    "expiring": 0.95,
+    "outdated": 0.7,
+    "superseded": 0.6,
+    "expired": 0.5,
+    "withdrawn": 0.3,
+    "archived": 0.3,
+}
+# Documents lacking some of the words typed side by side rank after those having them all.
+PARTIAL_FACTOR = 0.5
+BM25_B = 0.75
+BM25_K1 = 1.2
+TITLE_B = 0.5
+
+_TRUE = frozenset({"1", "true", "yes", "y", "t", "on"})
+_FILTER_KEYS = {
+    "format": "format",
+    "type": "format",
+    "tag": "tags",
+    "tags": "tags",
+    "folder": "folder",
+    "status": "status",
+    "personal": "personal",
+    "filename": "filename",
+}
+
+
+class _Weighting(BM25F):  # type: ignore[misc]
+    """BM25F with Lucene's idf (never negative, counts only live documents)."""
+
+    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
+        n = searcher.doc_frequency(fieldname, text)
+        total = searcher.doc_count()
+        return log(1.0 + (total - n + 0.5) / (n + 0.5))
+
+
+def _weighting() -> _Weighting:
+    return _Weighting(B=BM25_B, K1=BM25_K1, title_B=TITLE_B)
+
+
+# -- ranking multiplier ---------------------------------------------------------------------
+
+
+class _ScaledMatcher(WrappingMatcher):  # type: ignore[misc]
+    """Multiplies each score by a per-document factor <= 1 (so block-max skipping stays valid)."""
+
+    def __init__(self, child: Any, offset: int, factor: Callable[[int], float]) -> None:
+        super().__init__(child)
+        self._offset = offset
+        self._factor = factor
+
+    def copy(self) -> _ScaledMatcher:
+        return _ScaledMatcher(self.child.copy(), self._offset, self._factor)
+
+    def _replacement(self, newchild: Any) -> _ScaledMatcher:
+        return _ScaledMatcher(newchild, self._offset, self._factor)
+
+    def score(self) -> float:
+        return float(self.child.score()) * self._factor(self.child.id() + self._offset)
+
+
+class _Scaled(wq.WrappingQuery):  # type: ignore[misc]
+    def __init__(
+        self, child: wq.Query, offsets: dict[int, int], factor: Callable[[int], float]
+    ) -> None:
+        super().__init__(child)
+        self._offsets = offsets
+        self._factor = factor
+
+    def _rewrap(self, child: wq.Query) -> _Scaled:
+        return _Scaled(child, self._offsets, self._factor)
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        offset = self._offsets.get(id(searcher.reader()), 0)
+        return _ScaledMatcher(self.child.matcher(searcher, context), offset, self._factor)
+
+
+def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
+    """A searcher on the latest generation, reusing ``old``'s readers of unchanged segments.
+
+    ``old`` must not be used afterwards. whoosh-reloaded's own ``Searcher.refresh`` is not used:
+    it keeps readers of merged-away segments (documents appear twice) and reuses a segment's
+    reader after documents in it were deleted (deleted documents still match).
+    """
+    toc = TOC.read(ix.storage, ix.indexname)
+    reusable: dict[tuple[str, int], IndexReader] = {}
+    if old is not None:
+        for leaf, _ in old.reader().leaf_readers():
+            segment = leaf.segment()
+            if segment is not None:
+                reusable[(segment.segment_id(), segment.deleted_count())] = leaf
+    readers: list[IndexReader] = []
+    for seg in toc.segments:
+        # A lone segment reader is the whole reader and must carry the new generation.
+        kept = reusable.pop((seg.segment_id(), seg.deleted_count()), None)
+        if kept is None or len(toc.segments) == 1:
+            kept = SegmentReader(ix.storage, toc.schema, seg, generation=toc.generation)
+        readers.append(kept)
+    for unused in reusable.values():
+        unused.close()
+    reader: IndexReader
+    if not readers:
+        reader = EmptyReader(toc.schema)
+    elif len(readers) == 1:
+        reader = readers[0]
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    return Searcher(reader, fromindex=ix, weighting=_weighting())
+
+
+# -- per-segment and per-snapshot caches ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Column values of one segment, read once and reused by every later snapshot."""
+
+    metas: tuple[Meta, ...]
+
+
+def _load_segment(reader: IndexReader) -> _Segment:
+    column = reader.column_reader("meta", translate=False)
+    return _Segment(tuple(Meta.decode(bytes(raw)) for raw in column))
+
+
+class Snapshot:
+    """One searcher plus the per-document arrays and caches that go with its generation."""
+
+    def __init__(self, searcher: Searcher, segments: dict[str, _Segment], epoch: int) -> None:
+        self.searcher = searcher
+        self.reader: IndexReader = searcher.reader()
+        self.epoch = epoch
+        self.generation: int = self.reader.generation()
+        metas: list[Meta] = []
+        live: set[int] = set()
+        self.offsets: dict[int, int] = {}
+        self.leaves: list[tuple[IndexReader, int]] = list(self.reader.leaf_readers())
+        for leaf, offset in self.leaves:
+            self.offsets[id(leaf)] = offset
+            if leaf.segment() is None:  # an empty index
+                continue
+            key = leaf.segment().segment_id()
+            segment = segments.get(key)
+            if segment is None:
+                segment = segments[key] = _load_segment(leaf)
+            metas.extend(segment.metas)
+            if leaf.has_deletions():
+                live.update(offset + d for d in leaf.all_doc_ids())
+            else:
+                live.update(range(offset, offset + leaf.doc_count_all()))
+        self.metas = metas
+        self.live = frozenset(live)
+        self.factors = [STATUS_FACTOR.get(m.status, 1.0) for m in metas]
+        self.formats = [m.format for m in metas]
+        self.statuses = [m.status for m in metas]
+        self.tops = [m.top for m in metas]
+        self.tags = [m.tags for m in metas]
+        self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self._postings_size = 0
+        self._filters: dict[tuple[str, str, bool], frozenset[int]] = {}
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    # -- document sets ------------------------------------------------------------------------
+
+    def ids(self, field: str, term: Any) -> frozenset[int]:
+        key = (field, str(term))
+        found = self._postings.get(key)
+        if found is not None:
+            self._postings.move_to_end(key)
+            return found
+        try:
+            found = frozenset(self.reader.postings(field, term).all_ids())
+        except TermNotFound:
+            found = frozenset()
+        self._postings[key] = found
+        self._postings_size += len(found)
+        while self._postings_size > POSTINGS_CACHE_IDS and len(self._postings) > 1:
+            _, dropped = self._postings.popitem(last=False)
+            self._postings_size -= len(dropped)
+        return found
+
+    def term_docs(self, fields: Sequence[str], term: str) -> frozenset[int] | set[int]:
+        if len(fields) == 1:
+            return self.ids(fields[0], term)
+        return set().union(*(self.ids(f, term) for f in fields))
+
+    def phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> set[int]:
+        found: set[int] = set()
+        for f in fields:
+            if all(self.ids(f, t) for t in set(terms)):
+                found.update(self.searcher.docs_for_query(wq.Phrase(f, list(terms))))
+        return found
+
+    def expand(self, fields: Sequence[str], roots: Iterable[str], limit: int) -> list[str]:
+        """Index terms starting with any of ``roots``, most frequent first."""
+        freq: dict[str, int] = {}
+        for f in fields:
+            for root in roots:
+                for leaf, _ in self.leaves:
+                    if leaf.segment() is None:
+                        continue
+                    for n, (btext, info) in enumerate(leaf.iter_prefix(f, root)):
+                        if n >= limit:
+                            break
+                        term = btext.decode("utf-8")
+                        freq[term] = freq.get(term, 0) + info.doc_frequency()
+        return sorted(freq, key=lambda t: (-freq[t], t))
+
+    def filter_docs(self, field: str, value: str, prefix: bool = False) -> frozenset[int]:
+        key = (field, value, prefix)
+        found = self._filters.get(key)
+        if found is None:
+            found = frozenset().union(
+                *(self._one_filter(field, v.strip(), prefix) for v in value.split(","))
+            )
+            self._filters[key] = found
+        return found
+
+    def _one_filter(self, field: str, value: str, prefix: bool) -> frozenset[int]:
+        if field == "personal":
+            return self.ids("personal", value.lower() in _TRUE)
+        v = value.lower()
+        if field == "format":
+            v = v.lstrip(".")
+        elif field == "folder":
+            v = v.strip("/")
+        if not v:
+            return frozenset()
+        if prefix:
+            starting = self.expand([field], [v], 10_000)
+            return frozenset().union(*(self.ids(field, t) for t in starting))
+        found = self.ids(field, v)
+        if field == "folder":
+            under = self.expand([field], [v + "/"], 10_000)
+            found = found.union(*(self.ids(field, t) for t in under))
+        elif field == "filename":
+            starting = self.expand([field], [v], 1000)
+            found = found.union(*(self.ids(field, t) for t in starting))
+        return found
+
+    # -- vocabulary ---------------------------------------------------------------------------
+
+    def frequency(self, term: str) -> int:
+        return int(self.reader.doc_frequency("body", term)) + int(
+            self.reader.doc_frequency("title", term)
+        )
+
+    def near_terms(self, term: str, maxdist: int) -> Iterator[str]:
+        """Body terms within ``maxdist`` Levenshtein edits (same first letter)."""
+        for leaf, _ in self.leaves:
+            if leaf.segment() is not None:
+                yield from leaf.terms_within("body", term, maxdist, prefix=1)
+
+    # -- facets -------------------------------------------------------------------------------
+
+    def facets(self, docs: Iterable[int]) -> dict[str, dict[str, int]]:
+        ordered = list(docs)
+        tops = Counter(map(self.tops.__getitem__, ordered))
+        tops.pop("", None)
+        return {
+            "format": dict(Counter(map(self.formats.__getitem__, ordered)).most_common()),
+            "folder": dict(tops.most_common()),
+            "tag": dict(
+                Counter(chain.from_iterable(map(self.tags.__getitem__, ordered))).most_common()
+            ),
+            "status": dict(Counter(map(self.statuses.__getitem__, ordered)).most_common()),
+        }
+
+
+# -- the index ------------------------------------------------------------------------------
+
+
+class _TrackingStorage(FileStorage):  # type: ignore[misc]
+    """A FileStorage that can close what Whoosh leaves open when reading a damaged file fails."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self._opened: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def open_file(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        f = super().open_file(name, *args, **kwargs)
+        self._opened.add(f)
+        return f
+
+    def close_all(self) -> None:
+        for f in list(self._opened):
+            f.close()
+
+
+class SearchIndex:
+    """The full-text index of one library (see the module notes on threads)."""
+
+    SCHEMA_VERSION: ClassVar[int] = SCHEMA_VERSION
+
+    def __init__(self, directory: Path) -> None:
+        self._dir = Path(directory)
+        self._ix: windex.Index | None = None
+        self._lock = threading.Lock()
+        self._idle: list[Snapshot] = []
+        self._segments: dict[str, _Segment] = {}
+        self._epoch = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def open(self) -> IndexHealth:
+        """Open the index, creating an empty one in an empty folder.
+
+        Returns ``ok=False`` with a reason when the index is damaged or was written by another
+        schema version; the caller then calls ``reset`` and rebuilds.
+        """
+        with self._lock:
+            if self._ix is not None and self._still_there():
+                return IndexHealth(True)
+            self._drop_searchers()
+            self._ix = None
+            try:
+                health, ix = self._open_or_create()
+            except OSError as exc:
+                log_.warning("search index folder unusable: %s", exc)
+                return IndexHealth(False, f"the search index folder cannot be used ({exc})")
+            self._ix = ix
+            return health
+
+    def reset(self) -> None:
+        """Wipe the folder and create an empty index (for a rebuild)."""
+        with self._lock:
+            self._drop_searchers()
+            self._ix = None
+            self._segments.clear()
+            if self._dir.exists():
+                shutil.rmtree(self._dir)
+            self._ix = self._create()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_searchers()
+            self._ix = None
+
+    def _drop_searchers(self) -> None:
+        self._epoch += 1
+        for snap in self._idle:
+            snap.close()
+        self._idle.clear()
+
+    def _still_there(self) -> bool:
+        return self._read_version() == SCHEMA_VERSION and self._has_toc()
+
+    def _has_toc(self) -> bool:
+        storage = _TrackingStorage(str(self._dir))
+        try:
+            TOC.read(storage, INDEX_NAME)
+        except Exception:  # an unreadable table of contents is a damaged index
+            log_.warning("search index table of contents unreadable", exc_info=True)
+            storage.close_all()
+            return False
+        return True
+
+    def _read_version(self) -> int | None:
+        try:
+            data = json.loads((self._dir / VERSION_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        return version if isinstance(version, int) else None
+
+    def _create(self) -> windex.Index:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        ix = windex.create_in(str(self._dir), make_schema(), indexname=INDEX_NAME)
+        tmp = self._dir / (VERSION_FILE + ".tmp")
+        tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION}), encoding="utf-8")
+        os.replace(tmp, self._dir / VERSION_FILE)
+        return ix
+
+    def _open_or_create(self) -> tuple[IndexHealth, windex.Index | None]:
+        has_files = self._dir.is_dir() and any(self._dir.iterdir())
+        if not has_files:
+            return IndexHealth(True), self._create()
+        version = self._read_version()
+        if not any(self._dir.glob("_MAIN_*.toc")):
+            return IndexHealth(False, "the search index is incomplete"), None
+        if not self._has_toc():
+            return IndexHealth(False, "the search index is damaged (table of contents)"), None
+        if version is None:
+            return IndexHealth(False, "the search index has no version mark"), None
+        if version != SCHEMA_VERSION:
+            return IndexHealth(False, "the search index was made by another fieldkit version"), None
+        storage = _TrackingStorage(str(self._dir))
+        try:
+            ix = windex.FileIndex(storage, indexname=INDEX_NAME)
+            self._verify(ix)
+        except Exception as exc:  # damage shows up as any exception: it only means "rebuild"
+            log_.warning("search index damaged", exc_info=True)
+            storage.close_all()
+            return IndexHealth(False, f"the search index is damaged ({type(exc).__name__})"), None
+        return IndexHealth(True), ix
+
+    def _verify(self, ix: windex.Index) -> None:
+        """Read a little of every segment file, so damage shows now rather than mid-search."""
+        with _open_searcher(ix, None) as searcher:
+            reader = searcher.reader()
+            for leaf, _ in reader.leaf_readers():
+                if leaf.segment() is None:
+                    continue
+                segment = _load_segment(leaf)
+                if len(segment.metas) != leaf.doc_count_all():
+                    raise ValueError("column length does not match the document count")
+                self._segments[leaf.segment().segment_id()] = segment
+                for docnum in (0, leaf.doc_count_all() - 1):
+                    if docnum >= 0 and not leaf.is_deleted(docnum):
+                        leaf.stored_fields(docnum)
+                for fieldname in ("doc_id", "title", "body"):
+                    for btext in leaf.expand_prefix(fieldname, ""):
+                        list(leaf.postings(fieldname, btext).all_ids())
+                        break
+
+    def _index(self) -> windex.Index:
+        if self._ix is None:
+            health = self.open()
+            if not health.ok or self._ix is None:
+                raise IndexDamagedError(
+                    "The search index needs to be rebuilt: " + (health.reason or "unknown reason")
+                )
+        return self._ix
+
+    # -- writing (one owner thread) -------------------------------------------------------------
+
+    def apply(self, add: Sequence[IndexDocument], delete: Sequence[str]) -> None:
+        """Replace ``add`` (by doc_id) and remove ``delete``, in one commit.
+
+        Call from one thread only. Small batches commit without merging segments, so a changed
+        file is searchable within milliseconds; larger ones let Whoosh merge small segments.
+        """
+        if not add and not delete:
+            return
+        ix = self._index()
+        try:
+            writer = ix.writer(timeout=WRITE_TIMEOUT_S)
+        except LockError as exc:
+            raise IndexBusyError(
+                "The search index is being updated by another fieldkit window or command; "
+                "try again when it has finished."
+            ) from exc
+        try:
+            stale = dict.fromkeys([*delete, *(d.doc_id for d in add)])
+            if stale:
+                searcher = writer.searcher()
+                for doc_id in stale:
+                    writer.delete_by_term("doc_id", doc_id, searcher=searcher)
+            for doc in add:
+                writer.add_document(**record(doc))
+            small = len(add) + len(delete) <= SMALL_BATCH and len(writer.segments) < MAX_SEGMENTS
+            writer.commit(merge=not small)
+        except BaseException:
+            writer.cancel()
+            raise
+
+    # -- reading (any thread) -------------------------------------------------------------------
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Snapshot]:
+        ix = self._index()
+        with self._lock:
+            snap = self._idle.pop() if self._idle else None
+            epoch = self._epoch
+            live_segments = self._segments
+        try:
+            if snap is None:
+                snap = Snapshot(_open_searcher(ix, None), live_segments, epoch)
+            elif not snap.searcher.up_to_date():
+                snap = Snapshot(_open_searcher(ix, snap.searcher), live_segments, epoch)
+                self._forget_old_segments(snap)
+        except OSError as exc:
+            raise IndexDamagedError(f"The search index could not be read ({exc}).") from exc
+        try:
+            yield snap
+        finally:
+            with self._lock:
+                if snap.epoch == self._epoch and len(self._idle) < 4:
+                    self._idle.append(snap)
+                else:
+                    snap.close()
+
+    def _forget_old_segments(self, snap: Snapshot) -> None:
+        current = {leaf.segment().segment_id() for leaf, _ in snap.leaves if leaf.segment()}
+        with self._lock:
+            for key in [k for k in self._segments if k not in current]:
+                del self._segments[key]
+
+    def doc_ids(self) -> set[str]:
+        with self._snapshot() as snap:
+            return {snap.metas[d].doc_id for d in snap.live}
+
+    def suggest(self, query: str) -> str | None:
+        """The query with likely typos replaced by words from the index, or None."""
+        text = cap_query(query)
+        with self._snapshot() as snap:
+            fixes = _corrections(snap, parse(text))
+            return _substitute(text, fixes) if fixes else None
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        text = cap_query(request.query)
+        limit = max(0, min(request.limit, MAX_LIMIT))
+        with self._snapshot() as snap:
+            return _Search(snap, request, text, limit).run()
+
+
+# -- one search -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fix:
+    start: int
+    end: int
+    replacement: str
+    is_stem: bool
+
+
+def _corrections(snap: Snapshot, root: Node | None) -> list[_Fix]:
+    """A replacement for each plain word that looks like a typo (rare, with a common neighbour)."""
+    fixes: list[_Fix] = []
+    for word in words(root):
+        if word.prefix:
+            continue
+        terms = analyze(word.text)
+        if len(terms) != 1:
+            continue
+        df = snap.frequency(terms[0])
+        if df > RARE:
+            continue
+        best = best_correction(word.text, snap.frequency, snap.near_terms)
+        if best is not None and best.frequency > max(df, 1) * 10:
+            fixes.append(_Fix(word.start, word.end, best.word, best.is_stem))
+    return fixes
+
+
+def _substitute(text: str, fixes: Iterable[_Fix]) -> str:
+    out: list[str] = []
+    pos = 0
+    for fix in sorted(fixes, key=lambda f: f.start):
+        out.append(text[pos : fix.start])
+        out.append(fix.replacement)
+        pos = fix.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+class _Search:
+    def __init__(self, snap: Snapshot, request: SearchRequest, text: str, limit: int) -> None:
+        self.snap = snap
+        self.request = request
+        self.text = text
+        self.limit = limit
+
+    def run(self) -> SearchResults:
+        allowed = self._allowed()
+        root = parse(self.text)
+        plan = Planner(self.snap).plan(root)
+        docs = self._matching(plan, allowed)
+        fixes = _corrections(self.snap, root) if root is not None else []
+        applied: list[_Fix] = []
+        did_you_mean: str | None = None
+        if fixes:
+            fixed_text = _substitute(self.text, fixes)
+            if len(docs) < FEW_HITS:
+                fixed_plan = Planner(self.snap).plan(parse(fixed_text))
+                fixed_docs = self._matching(fixed_plan, allowed)
+                if len(fixed_docs) > len(docs):
+                    plan, docs, applied = fixed_plan, fixed_docs, fixes
+                elif fixed_docs:
+                    did_you_mean = fixed_text
+            else:
+                did_you_mean = fixed_text
+        ranked = self._rank(plan, docs)
+        hits = self._hits(plan, ranked)
+        corrected = self._readable(applied, ranked[0][1]) if applied and ranked else None
+        return SearchResults(
+            query=self.text,
+            total=len(docs),
+            corrected=corrected,
+            did_you_mean=did_you_mean,
+            hits=hits,
+            facets=self.snap.facets(docs),
+        )
+
+    def _allowed(self) -> frozenset[int] | set[int]:
+        snap = self.snap
+        allowed: frozenset[int] | set[int] = snap.live
+        hidden = []
+        if not self.request.include_withdrawn:
+            hidden.append(snap.filter_docs("status", "withdrawn"))
+        if not self.request.include_archived:
+            hidden.append(snap.filter_docs("status", "archived"))
+        for key, value in self.request.filters.items():
+            field = _FILTER_KEYS.get(key.lower())
+            if field is None:
+                raise UsageError(f"Unknown search filter {key!r}.")
+            if value.strip():
+                allowed = allowed & snap.filter_docs(field, value)
+        if any(hidden):
+            allowed = allowed.difference(*hidden)
+        return allowed
+
+    def _matching(self, plan: Plan, allowed: frozenset[int] | set[int]) -> set[int]:
+        if plan.docs is None:  # an empty query lists everything; stop words alone find nothing
+            return set(allowed) if not self.text else set()
+        return plan.docs & allowed
+
+    def _rank(self, plan: Plan, docs: set[int]) -> list[tuple[float, int]]:
+        if not docs or self.limit == 0:
+            return []
+        metas = self.snap.metas
+        if self.request.sort == "title":
+            order = heapq.nsmallest(self.limit, docs, key=lambda d: (metas[d].title_key, d))
+            return [(0.0, d) for d in order]
+        q = plan.ranking_query()
+        if self.request.sort == "modified" or q is None:
+            newest = heapq.nlargest(self.limit, docs, key=lambda d: (metas[d].modified, -d))
+            return [(0.0, d) for d in newest]
+        factors = self.snap.factors
+        bonus = side_by_side_factor(plan.side_by_side, docs, PARTIAL_FACTOR)
+        if bonus is None:
+            factor: Callable[[int], float] = factors.__getitem__
+        else:
+            factor = lambda d: factors[d] * bonus(d)  # noqa: E731
+        results = self.snap.searcher.search(
+            _Scaled(q, self.snap.offsets, factor), limit=self.limit, filter=docs
+        )
+        ranked: list[tuple[float, int]] = [(float(s), int(d)) for s, d in results.top_n]
+        if len(ranked) < self.limit and len(ranked) < len(docs):
+            seen = {d for _, d in ranked}
+            rest = heapq.nlargest(
+                self.limit - len(ranked),
+                (d for d in docs if d not in seen),
+                key=lambda d: (metas[d].modified, -d),
+            )
+            ranked.extend((0.0, d) for d in rest)
+        return ranked
+
+    def _hits(self, plan: Plan, ranked: list[tuple[float, int]]) -> tuple[Hit, ...]:
+        locator = Locator(plan.highlight())
+        hits: list[Hit] = []
+        for n, (score, docnum) in enumerate(ranked):
+            stored = self.snap.searcher.stored_fields(docnum)
+            units: tuple[UnitText, ...] = stored.get("units", ())
+            kind: str | None = None
+            number: int | None = None
+            also: tuple[int, ...] = ()
+            snippet = ""
+            if n < SNIPPET_HITS:
+                where = locator.locate(units)
+                kind, number, also, snippet = where.kind, where.number, where.also, where.snippet
+            modified = stored.get("modified")
+            hits.append(
+                Hit(
+                    doc_id=stored["doc_id"],
+                    path=stored.get("path", ""),
+                    title=stored.get("title", ""),
+                    format=stored.get("format", ""),
+                    score=round(score, 4),
+                    location_kind=kind,
+                    location_number=number,
+                    also=also,
+                    snippet=snippet,
+                    status=stored.get("status", ""),
+                    version=stored.get("version"),
+                    modified=modified if isinstance(modified, datetime) else datetime.min,
+                    folder=stored.get("folder", ""),
+                    tags=tuple(stored.get("tags", ())),
+                    personal=bool(stored.get("personal", False)),
+                )
+            )
+        return tuple(hits)
+
+    def _readable(self, fixes: list[_Fix], top_docnum: int) -> str:
+        """The corrected query, with stems from two-edit corrections shown as the top hit
+        spells them."""
+        units = self.snap.searcher.stored_fields(top_docnum).get("units", ())
+        shown = [
+            _Fix(f.start, f.end, surface(units, f.replacement) or f.replacement, False)
+            if f.is_stem
+            else f
+            for f in fixes
+        ]
+        return _substitute(self.text, shown)

@@ -1,0 +1,191 @@
+"""A parsed query turned into work on one index snapshot.
+
+Three things come out of a plan: the exact set of matching documents (from posting lists, with
+C-speed set operations: cheap even when thousands match, and what totals and facets need), a
+Whoosh query that ranks them (positive words only: membership is already decided), and what to
+highlight. Prefixes expand to at most ``PREFIX_DOC_TERMS`` words (the most frequent) and only
+the ``PREFIX_SCORE_TERMS`` most frequent of those take part in ranking, so ``a*`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from whoosh import query as wq
+
+from fieldkit.core.index.analysis import analyze, fold, stem_word
+from fieldkit.core.index.querylang import Filter, Group, Node, Not, Phrase, Word
+from fieldkit.core.index.schema import TEXT_FIELDS
+from fieldkit.core.index.snippets import Highlight
+
+if TYPE_CHECKING:
+    from fieldkit.core.index.engine import Snapshot
+
+TITLE_BOOST = 2.0
+PREFIX_SCAN_TERMS = 2000
+PREFIX_DOC_TERMS = 64
+PREFIX_SCORE_TERMS = 8
+MIN_PREFIX = 2
+
+DocSet = frozenset[int] | set[int]
+
+
+@dataclass
+class Plan:
+    docs: set[int] | None  # None: the query has nothing searchable (only stop words, say)
+    ranking: list[wq.Query] = field(default_factory=list)
+    # The document sets of the top-level words side by side (for the all-words bonus).
+    side_by_side: list[DocSet] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+
+    def highlight(self) -> Highlight:
+        return Highlight(frozenset(self.terms), frozenset(self.prefixes), tuple(self.phrases))
+
+    def ranking_query(self) -> wq.Query | None:
+        if not self.ranking:
+            return None
+        return self.ranking[0] if len(self.ranking) == 1 else wq.Or(self.ranking)
+
+
+def _fields(field_name: str | None) -> tuple[str, ...]:
+    return TEXT_FIELDS if field_name is None else (field_name,)
+
+
+def _term_query(fields: tuple[str, ...], term: str) -> wq.Query:
+    parts = [wq.Term(f, term, boost=TITLE_BOOST if f == "title" else 1.0) for f in fields]
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+class Planner:
+    def __init__(self, snap: Snapshot) -> None:
+        self._snap = snap
+
+    def plan(self, root: Node | None) -> Plan:
+        plan = Plan(docs=None)
+        if root is None:
+            return plan
+        if isinstance(root, Group) and root.op == "soft":
+            sets = self._soft_sets(root, plan, True)
+            if len(sets) >= 2:
+                plan.side_by_side = sets
+            plan.docs = self._combine_soft(root, sets, plan)
+        else:
+            docs = self._docs(root, plan, True)
+            plan.docs = set(docs) if docs is not None else None
+        return plan
+
+    # -- document sets -----------------------------------------------------------------------
+
+    def _docs(self, node: Node, plan: Plan, positive: bool) -> DocSet | None:
+        if isinstance(node, Word):
+            return self._word(node, plan, positive)
+        if isinstance(node, Phrase):
+            return self._phrase(node.text, node.field, plan, positive)
+        if isinstance(node, Filter):
+            return self._snap.filter_docs(node.field, node.value, node.prefix)
+        if isinstance(node, Not):
+            inner = self._docs(node.child, plan, not positive)
+            return None if inner is None else self._snap.live - inner
+        if node.op == "soft":
+            return self._combine_soft(node, self._soft_sets(node, plan, positive), plan)
+        children = [s for c in node.children if (s := self._docs(c, plan, positive)) is not None]
+        if not children:
+            return None
+        if node.op == "or":
+            return set().union(*children)
+        both = set(children[0])
+        both.intersection_update(*children[1:])
+        return both
+
+    def _soft_sets(self, node: Group, plan: Plan, positive: bool) -> list[DocSet]:
+        """The document sets of the words side by side (not the filters or exclusions)."""
+        return [
+            s
+            for c in node.children
+            if not isinstance(c, Not) and not _is_filter(c)
+            and (s := self._docs(c, plan, positive)) is not None
+        ]
+
+    def _combine_soft(self, node: Group, sets: list[DocSet], plan: Plan) -> set[int] | None:
+        """Any of the words side by side, within every filter, minus the exclusions."""
+        negatives = [
+            s
+            for c in node.children
+            if isinstance(c, Not) and (s := self._docs(c.child, plan, False)) is not None
+        ]
+        filters = [
+            s for c in node.children if _is_filter(c) and (s := self._docs(c, plan, True))
+            is not None
+        ]
+        if sets:
+            docs: set[int] = set().union(*sets)
+        elif filters or negatives:
+            docs = set(self._snap.live)
+        else:
+            return None
+        docs.intersection_update(*filters)
+        for s in negatives:
+            docs -= s
+        return docs
+
+    def _word(self, word: Word, plan: Plan, positive: bool) -> DocSet | None:
+        fields = _fields(word.field)
+        if word.prefix:
+            prefix = fold(word.text).strip("._")
+            if len(prefix) >= MIN_PREFIX:
+                return self._prefix(fields, prefix, plan, positive)
+        return self._phrase(word.text, word.field, plan, positive)
+
+    def _phrase(
+        self, text: str, field_name: str | None, plan: Plan, positive: bool
+    ) -> DocSet | None:
+        terms = analyze(text)
+        if not terms:
+            return None
+        fields = _fields(field_name)
+        if positive:
+            plan.terms.update(terms)
+            plan.ranking.extend(_term_query(fields, t) for t in dict.fromkeys(terms))
+        if len(terms) == 1:
+            return self._snap.term_docs(fields, terms[0])
+        if positive:
+            plan.phrases.append(tuple(terms))
+        return self._snap.phrase_docs(fields, tuple(terms))
+
+    def _prefix(
+        self, fields: tuple[str, ...], prefix: str, plan: Plan, positive: bool
+    ) -> DocSet:
+        roots = {prefix}
+        stemmed = stem_word(prefix)
+        if stemmed != prefix and len(stemmed) >= MIN_PREFIX:
+            roots.add(stemmed)
+        expansions = self._snap.expand(fields, roots, PREFIX_SCAN_TERMS)
+        chosen = expansions[:PREFIX_DOC_TERMS]
+        if positive:
+            plan.prefixes.update(roots)
+            plan.ranking.extend(_term_query(fields, t) for t in chosen[:PREFIX_SCORE_TERMS])
+        return set().union(*(self._snap.term_docs(fields, t) for t in chosen))
+
+
+def _is_filter(node: Node) -> bool:
+    """A field filter, or filters combined with AND/OR: a constraint, not a word to rank by."""
+    if isinstance(node, Filter):
+        return True
+    return isinstance(node, Group) and all(_is_filter(c) for c in node.children)
+
+
+def side_by_side_factor(
+    sets: list[DocSet], docs: Iterable[int], partial: float
+) -> Callable[[int], float] | None:
+    """A multiplier ranking documents with every top-level word first (None: no bonus)."""
+    if len(sets) < 2:
+        return None
+    full = set(docs)
+    full.intersection_update(*sets)
+    if not full:
+        return None
+    return lambda docnum: 1.0 if docnum in full else partial
