@@ -24,13 +24,6 @@ from fieldkit import __version__
 from fieldkit.core.catalog import FolderSourceFile, KeyValue
 from fieldkit.core.errors import AuthError, FieldkitError, OfflineError
 from fieldkit.core.manifest import Manifest, ManifestDocument, ManifestError, parse_manifest
-from fieldkit.hub.paths import (
-    SIDECAR_SUFFIX,
-    is_document_name,
-    is_visible_dir_name,
-    resolve_inside,
-)
-from fieldkit.hub.sidecar import read_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +113,8 @@ class HubSource:
             ),
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
             event_hooks=dict(event_hooks or {}),
+            # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
+            verify=not self._url.startswith("http://"),
         )
 
     @property
@@ -261,7 +256,11 @@ class FolderSource:
 
     The folder is scanned on every manifest fetch; a file whose size and modification time are
     unchanged keeps its recorded hash, so only new and changed files are read. Sidecars
-    (``<name>.meta.toml``) give the metadata, as on the hub.
+    (``<name>.meta.toml``) give the metadata, read by the hub's own code: which files are
+    documents and what a sidecar means is the same for both sources.
+
+    The hub modules are imported where they are used: the ``fieldkit.hub`` package loads the
+    whole server (FastAPI, uvicorn), which an app syncing from a hub never needs.
     """
 
     def __init__(
@@ -313,6 +312,8 @@ class FolderSource:
 
     @contextmanager
     def open(self, document: ManifestDocument, offset: int) -> Iterator[Stream]:
+        from fieldkit.hub.paths import resolve_inside
+
         if not self._root.is_dir():
             raise SourceUnreachable(f"The folder {self._root} can't be reached.")
         path = resolve_inside(self._root.resolve(), document.path)
@@ -357,6 +358,9 @@ class FolderSource:
         return [self._document(row, ids_by_path) for row in rows]
 
     def _document(self, row: FolderSourceFile, ids_by_path: dict[str, str]) -> dict[str, Any]:
+        from fieldkit.hub.paths import SIDECAR_SUFFIX
+        from fieldkit.hub.sidecar import read_sidecar
+
         sidecar = self._root / (row.rel_path + SIDECAR_SUFFIX)
         result = read_sidecar(sidecar, f"{row.rel_path}{SIDECAR_SUFFIX}")
         for problem in result.problems:
@@ -432,6 +436,8 @@ def _next_version(
 
 
 def _walk_documents(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+    from fieldkit.hub.paths import is_document_name, is_visible_dir_name
+
     stack = [root]
     while stack:
         current = stack.pop()

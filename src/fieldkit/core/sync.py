@@ -32,7 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from fieldkit.core.catalog import FolderSourceFile, KeyValue, MirrorEntry, MirrorFile
@@ -393,6 +394,7 @@ class _Installed:
 class _Job:
     want: _Wanted
     new: bool  # the document was not on this laptop before
+    replaces: _Installed | None = None  # our older copy at the same place, replaced atomically
 
 
 @dataclass
@@ -402,7 +404,7 @@ class _Plan:
     archives: list[tuple[_Installed, _Wanted]] = field(default_factory=list)
     relocations: list[tuple[_Installed, _Wanted]] = field(default_factory=list)
     records: list[tuple[_Wanted, str, int, int]] = field(default_factory=list)
-    metadata_only: list[_Wanted] = field(default_factory=list)
+    metadata_only: list[tuple[_Installed, _Wanted]] = field(default_factory=list)
     downloads: list[_Job] = field(default_factory=list)
     unchanged: int = 0
     pending: int = 0
@@ -420,7 +422,9 @@ class _MirrorScan:
         self._walk()
 
     def _walk(self) -> None:
-        stack = [self.root]
+        # Plain strings, not Path objects: this runs over every file on every sync.
+        skip = len(str(self.root)) + 1
+        stack = [str(self.root)]
         while stack:
             current = stack.pop()
             try:
@@ -433,9 +437,9 @@ class _MirrorScan:
                 name = entry.name
                 if name.startswith((".", "~$")) or name.lower() in _JUNK_NAMES:
                     continue
-                rel = _rel(self.root, entry.path)
+                rel = entry.path[skip:].replace(os.sep, "/")
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                 elif name.lower().endswith(_JUNK_SUFFIXES):
                     continue
                 elif entry.is_file(follow_symlinks=False):
@@ -461,10 +465,6 @@ class _MirrorScan:
 
     def unclaimed(self) -> list[str]:
         return sorted(set(self.files) - self._claimed) + self.odd
-
-
-def _rel(root: Path, path: str) -> str:
-    return Path(path).relative_to(root).as_posix()
 
 
 # -- the sync ----------------------------------------------------------------------------------
@@ -514,6 +514,7 @@ class Syncer:
         self._touched_dirs: set[Path] = set()
         self._safe_dirs: set[Path] = set()
         self._failed: list[SyncFailure] = []
+        self._ledger = _Ledger(sessions)
 
     # The run ----------------------------------------------------------------------------------
 
@@ -672,17 +673,8 @@ class Syncer:
         for want in wanted.values():
             if want.doc_id in installed or want.withdrawn:
                 continue
-            actual = scan.claim(want.path)
-            if actual is not None and actual == want.path:
-                size, mtime_ns = scan.files[actual]
-                if self._hash_if_size(actual, size, want.size) == want.sha256:
-                    # Installed by a sync that was stopped before it could record it.
-                    plan.records.append((want, actual, size, mtime_ns))
-                    plan.unchanged += 1
-                    continue
-            if actual is not None:
-                plan.keep_edits.append((actual, None))
-            self._plan_download(plan, want, new=True)
+            if not self._adopt(plan, scan, want):
+                self._plan_download(plan, want, new=True)
         plan.keep_edits.extend((rel, None) for rel in scan.unclaimed())
         return plan
 
@@ -732,6 +724,8 @@ class Syncer:
             return
         if content is None:
             # Missing, or edited by the rep: the edit is kept and the approved copy restored.
+            if actual is None and self._adopt(plan, scan, want):
+                return
             if self._may_download(want):
                 if actual is not None:
                     plan.keep_edits.append((actual, record.doc_id))
@@ -745,17 +739,36 @@ class Syncer:
                 return
             if record.rel_path != want.path:
                 plan.removals.append(record)
-            self._plan_download(plan, want, new=False)
+                self._plan_download(plan, want, new=False)
+            else:
+                self._plan_download(plan, want, new=False, replaces=record)
         elif record.rel_path != want.path:
             plan.relocations.append((record, want))
         elif record.version != want.version or want.doc_id in metadata_changed:
-            plan.metadata_only.append(want)
+            plan.metadata_only.append((record, want))
         else:
             plan.unchanged += 1
 
-    def _plan_download(self, plan: _Plan, want: _Wanted, *, new: bool) -> None:
+    def _adopt(self, plan: _Plan, scan: _MirrorScan, want: _Wanted) -> bool:
+        """Record the file already at ``want``'s place if it is the approved content (a sync
+        stopped after renaming it into place, before recording it). Anything else there is
+        not ours and is kept in My edits."""
+        actual = scan.claim(want.path)
+        if actual is None:
+            return False
+        size, mtime_ns = scan.files[actual]
+        if actual == want.path and self._hash_if_size(actual, size, want.size) == want.sha256:
+            plan.records.append((want, actual, size, mtime_ns))
+            plan.unchanged += 1
+            return True
+        plan.keep_edits.append((actual, None))
+        return False
+
+    def _plan_download(
+        self, plan: _Plan, want: _Wanted, *, new: bool, replaces: _Installed | None = None
+    ) -> None:
         if self._may_download(want):
-            plan.downloads.append(_Job(want, new))
+            plan.downloads.append(_Job(want, new, replaces))
         else:
             plan.pending += 1
 
@@ -805,12 +818,8 @@ class Syncer:
 
     def _clean_downloads(self, wanted: dict[str, _Wanted]) -> None:
         """Delete leftovers of old versions and interrupted moves; keep resumable downloads."""
-        keep = {
-            name
-            for want in wanted.values()
-            if not want.withdrawn
-            for name in (self._part_path(want).name, self._part_path(want).name + ".json")
-        }
+        parts = {f"{w.doc_id}.{w.version}.part" for w in wanted.values() if not w.withdrawn}
+        keep = parts | {name + ".json" for name in parts}
         for entry in os.scandir(self._downloads):
             if entry.name not in keep and entry.is_file(follow_symlinks=False):
                 Path(entry.path).unlink(missing_ok=True)
@@ -820,7 +829,7 @@ class Syncer:
     def _apply_local(self, plan: _Plan) -> dict[str, int]:
         counts = {"updated": 0, "removed": 0, "archived": 0}
         for want, rel_path, size, mtime_ns in plan.records:
-            self._record(want, MIRROR, rel_path, size, mtime_ns)
+            self._ledger.installed(want, MIRROR, rel_path, size, mtime_ns)
         for rel_path, doc_id in plan.keep_edits:
             self._keep_edit(rel_path, doc_id)
         for record in plan.removals:
@@ -839,9 +848,11 @@ class Syncer:
                 self._failed.append(SyncFailure(want.doc_id, f"{want.path}: {exc}"))
             else:
                 counts["updated"] += 1
-        for want in plan.metadata_only:
-            self._record_metadata(want)
+        for record, want in plan.metadata_only:
+            self._ledger.installed(want, record.area, record.rel_path, record.size, record.mtime_ns)
+            self._changed.add(self._mirror / want.path)
             counts["updated"] += 1
+        self._ledger.flush()
         return counts
 
     def _keep_edit(self, rel_path: str, doc_id: str | None) -> None:
@@ -859,8 +870,9 @@ class Syncer:
             self._kept.append(target)
             self._changed.update((source, target))
         self._touched_dirs.add(source.parent)
+        self._ledger.touched(target.parent)
         if doc_id is not None:
-            self._forget(doc_id)
+            self._ledger.forgotten(doc_id)
 
     def _remove(self, record: _Installed) -> None:
         root = self._mirror if record.area == MIRROR else self._archive
@@ -871,13 +883,16 @@ class Syncer:
             raise StorageError(f"Cannot remove {path}: {exc}") from exc
         self._changed.add(path)
         self._touched_dirs.add(path.parent)
-        self._forget(record.doc_id)
+        self._ledger.touched(path.parent)
+        self._ledger.forgotten(record.doc_id)
 
     def _move_to_archive(self, record: _Installed, want: _Wanted) -> None:
         source = self._mirror / record.rel_path
         target = self._archive / want.path
         target.parent.mkdir(parents=True, exist_ok=True)
+        self._ledger.flush()
         with self._sessions.begin() as session:
+            # An older archived document at the same place is replaced by this one.
             session.execute(
                 delete(MirrorFile).where(
                     MirrorFile.area == ARCHIVE, MirrorFile.rel_path == want.path
@@ -885,7 +900,8 @@ class Syncer:
             )
         os.replace(source, target)
         info = target.stat()
-        self._record(want, ARCHIVE, want.path, info.st_size, info.st_mtime_ns)
+        self._ledger.installed(want, ARCHIVE, want.path, info.st_size, info.st_mtime_ns)
+        self._ledger.touched(source.parent, target.parent)
         self._changed.update((source, target))
         self._touched_dirs.add(source.parent)
 
@@ -894,6 +910,7 @@ class Syncer:
         source = root / record.rel_path
         temp = self._downloads / f"{record.doc_id}.{record.version}.move"
         os.replace(source, temp)
+        self._ledger.touched(source.parent)
         self._changed.add(source)
         self._touched_dirs.add(source.parent)
         return temp
@@ -901,40 +918,10 @@ class Syncer:
     def _place(self, temp: Path, want: _Wanted) -> None:
         target = self._target(want.path)
         os.replace(temp, target)
-        _fsync_dir(target.parent)
         info = target.stat()
-        self._record(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
+        self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
+        self._ledger.touched(target.parent)
         self._changed.add(target)
-
-    def _record_metadata(self, want: _Wanted) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(MirrorFile)
-                .where(MirrorFile.doc_id == want.doc_id)
-                .values(version=want.version)
-            )
-            _set_local(session, want.doc_id, want.version, want.sha256)
-        self._changed.add(self._mirror / want.path)
-
-    def _record(self, want: _Wanted, area: str, rel_path: str, size: int, mtime_ns: int) -> None:
-        with self._sessions.begin() as session:
-            session.merge(
-                MirrorFile(
-                    doc_id=want.doc_id,
-                    area=area,
-                    rel_path=rel_path,
-                    version=want.version,
-                    sha256=want.sha256,
-                    size=size,
-                    mtime_ns=mtime_ns,
-                )
-            )
-            _set_local(session, want.doc_id, want.version, want.sha256)
-
-    def _forget(self, doc_id: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(delete(MirrorFile).where(MirrorFile.doc_id == doc_id))
-            _set_local(session, doc_id, None, None)
 
     def _target(self, rel_path: str) -> Path:
         """The final path of ``rel_path`` in the mirror, with real (not symlinked) folders."""
@@ -987,7 +974,7 @@ class Syncer:
                     job = futures[future]
                     try:
                         part = future.result()
-                        self._install(job.want, part)
+                        self._install(job, part)
                     except SyncCancelled:
                         continue
                     except _PER_FILE_ERRORS as exc:
@@ -1007,6 +994,7 @@ class Syncer:
             except BaseException:
                 self._abort.set()  # Ctrl-C: the downloads stop after their current chunk
                 raise
+        self._ledger.flush()
         meter.finish()
         if fatal is not None:
             raise fatal
@@ -1128,28 +1116,31 @@ class Syncer:
         )
         return hasher, 0
 
-    def _install(self, want: _Wanted, part: Path) -> None:
+    def _install(self, job: _Job, part: Path) -> None:
         """Rename a verified ``.part`` into place and record it (main thread only)."""
+        want = job.want
         target = self._target(want.path)
         if target.exists() or target.is_symlink():
-            with self._sessions.begin() as session:
-                ours = session.execute(
-                    select(MirrorFile.doc_id, MirrorFile.size, MirrorFile.mtime_ns).where(
-                        MirrorFile.area == MIRROR, MirrorFile.rel_path == want.path
-                    )
-                ).first()
             info = target.lstat()
-            if ours is None or (ours.size, ours.mtime_ns) != (info.st_size, info.st_mtime_ns):
-                # Not the copy we installed (the rep saved something there meanwhile): keep it.
-                self._keep_edit(want.path, ours.doc_id if ours else None)
+            ours = job.replaces
+            installed_by_us = ours is not None and (ours.size, ours.mtime_ns) == (
+                info.st_size,
+                info.st_mtime_ns,
+            )
+            if not installed_by_us and (
+                self._hash_if_size(want.path, info.st_size, want.size) != want.sha256
+            ):
+                # Not a copy we installed (the rep saved something there meanwhile): keep it.
+                self._keep_edit(want.path, None)
         mtime = _parse_time(want.modified)
         if mtime is not None:
             os.utime(part, ns=(mtime, mtime))
         os.replace(part, target)
-        _fsync_dir(target.parent)
         part.with_name(part.name + ".json").unlink(missing_ok=True)
         info = target.stat()
-        self._record(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
+        self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
+        self._ledger.touched(target.parent)
+        self._ledger.flush_when_due()
         self._changed.add(target)
 
     def _save_last_sync(self, generation: object, problems: int) -> None:
@@ -1205,14 +1196,6 @@ def _entry_values(doc: ManifestDocument) -> dict[str, Any]:
     }
 
 
-def _set_local(session: Session, doc_id: str, version: int | None, sha256: str | None) -> None:
-    session.execute(
-        update(MirrorEntry)
-        .where(MirrorEntry.doc_id == doc_id)
-        .values(local_version=version, local_sha256=sha256)
-    )
-
-
 def _as_wanted(record: _Installed) -> _Wanted:
     return _Wanted(
         record.doc_id, record.rel_path, record.version, record.sha256, record.size,
@@ -1230,6 +1213,93 @@ def _reinstalled(
 ) -> _Installed:
     version = adopted.version if adopted is not None else record.version
     return _Installed(record.doc_id, MIRROR, actual, version, digest, size, mtime_ns)
+
+
+class _Ledger:
+    """The catalog writes of a sync, in batches.
+
+    Each batch is committed only after the folders its files were renamed in have been fsynced,
+    so the catalog never records a rename the disk could still lose. A sync killed between a
+    rename and its batch leaves files the next sync recognises by their hash and adopts.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, every_s: float = 1.0) -> None:
+        self._sessions = sessions
+        self._every_s = every_s
+        self._rows: dict[str, dict[str, Any] | None] = {}
+        self._folders: set[Path] = set()
+        self._flushed = time.monotonic()
+
+    def installed(
+        self, want: _Wanted, area: str, rel_path: str, size: int, mtime_ns: int
+    ) -> None:
+        self._rows[want.doc_id] = {
+            "doc_id": want.doc_id,
+            "area": area,
+            "rel_path": rel_path,
+            "version": want.version,
+            "sha256": want.sha256,
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "installed_at": datetime.now(UTC),
+        }
+
+    def forgotten(self, doc_id: str) -> None:
+        self._rows[doc_id] = None
+
+    def touched(self, *folders: Path) -> None:
+        self._folders.update(folders)
+
+    def flush_when_due(self) -> None:
+        if len(self._rows) >= 1000 or time.monotonic() - self._flushed >= self._every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        for folder in self._folders:
+            if folder.is_dir():
+                _fsync_dir(folder)
+        self._folders.clear()
+        self._flushed = time.monotonic()
+        if not self._rows:
+            return
+        upserts = [row for row in self._rows.values() if row is not None]
+        gone = [doc_id for doc_id, row in self._rows.items() if row is None]
+        locals_ = [
+            {
+                "entry_id": doc_id,
+                "new_version": row["version"] if row else None,
+                "new_sha": row["sha256"] if row else None,
+            }
+            for doc_id, row in self._rows.items()
+        ]
+        self._rows.clear()
+        with self._sessions.begin() as session:
+            for batch in _batches(gone, 500):
+                session.execute(
+                    delete(MirrorFile)
+                    .where(MirrorFile.doc_id.in_(batch))
+                    .execution_options(synchronize_session=False)
+                )
+            if upserts:
+                statement = sqlite_insert(MirrorFile)
+                session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[MirrorFile.doc_id],
+                        set_={
+                            name: statement.excluded[name]
+                            for name in upserts[0]
+                            if name != "doc_id"
+                        },
+                    ),
+                    upserts,
+                )
+            entries = MirrorEntry.metadata.tables[MirrorEntry.__tablename__]
+            session.connection().execute(
+                update(entries)
+                .where(entries.c.doc_id == bindparam("entry_id"))
+                .values(local_version=bindparam("new_version"), local_sha256=bindparam("new_sha")),
+                locals_,
+            )
 
 
 class _ProgressMeter:
