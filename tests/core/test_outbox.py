@@ -26,6 +26,7 @@ from fieldkit.core.outbox import (
     Outbox,
     OutboxSender,
     SenderBusy,
+    SendReport,
     StatusChange,
     UsageSignals,
     saved_hub_address,
@@ -305,16 +306,50 @@ def test_the_background_sender_delivers_what_is_queued(
     assert served.request_count() == 2
 
 
+def test_the_background_sender_waits_offline_and_resumes_when_health_answers(
+    home: HomePaths, outbox: Outbox, tmp_path: Path
+) -> None:
+    port = free_port()
+    token = {"value": "none yet"}
+    rounds: list[SendReport] = []
+    finished = threading.Event()
+
+    def on_round(report: SendReport) -> None:
+        rounds.append(report)
+        finished.set()
+
+    sender = OutboxSender(
+        outbox, lambda: HubAddress(f"http://127.0.0.1:{port}", token["value"]),
+        home.root / LOCK_FILE, poll_interval=60, on_round_finished=on_round,
+        offline_backoff=Backoff(base=0.05, cap=0.2),
+    )
+    outbox.add_request(RequestDraft(title="Written on the plane"))
+    sender.start()
+    try:
+        assert finished.wait(10)
+        assert rounds[0].offline and sender.online is False
+        with ServedHub(tmp_path / "approved", tmp_path / "hub.sqlite3", port=port) as served:
+            token["value"] = served.token
+            deadline = datetime.now(UTC) + timedelta(seconds=20)
+            while outbox.counts()["sent"] < 1 and datetime.now(UTC) < deadline:
+                finished.clear()
+                finished.wait(1)
+            assert sender.online is True
+            assert served.requests() == [("Written on the plane", "alice")]
+    finally:
+        sender.stop()
+
+
 def test_usage_signals_go_in_batches_and_not_at_all_when_off(
     home: HomePaths, outbox: Outbox, served: ServedHub
 ) -> None:
     enabled = {"on": True}
     signals = UsageSignals(outbox, lambda: enabled["on"])
-    for n in range(1203):
+    for n in range(1003):
         signals.search_run(f"query {n}", n % 3)
     signals.document_opened("d_deck")
     signals.search_run("   ", 0)  # blank searches are not worth sending
-    assert len(outbox.pending_signals()) == 1204
+    assert len(outbox.pending_signals()) == 1004
     assert outbox.pending_signals()[-1]["type"] == "open"
 
     sender = sender_for(outbox, home, served.url, served.token,
@@ -322,8 +357,8 @@ def test_usage_signals_go_in_batches_and_not_at_all_when_off(
     report = sender.send_now()
 
     assert report.sent == 3
-    assert [len(i.payload["signals"]) for i in outbox.items()] == [500, 500, 204]
-    assert len(rows(served, UsageEvent)) == 1204
+    assert [len(i.payload["signals"]) for i in outbox.items()] == [500, 500, 4]
+    assert len(rows(served, UsageEvent)) == 1004
     assert outbox.pending_signals() == []
 
     signals.document_opened("d_deck")
@@ -332,7 +367,7 @@ def test_usage_signals_go_in_batches_and_not_at_all_when_off(
     assert len(outbox.pending_signals()) == 1
     assert sender.send_now().sent == 0  # what was recorded before is dropped, not sent
     assert outbox.pending_signals() == []
-    assert len(rows(served, UsageEvent)) == 1204
+    assert len(rows(served, UsageEvent)) == 1004
 
 
 def test_the_saved_hub_and_token_are_used(home: HomePaths, engine: Engine) -> None:
