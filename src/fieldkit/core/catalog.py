@@ -51,6 +51,9 @@ class CatalogFile(CatalogBase):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     truncated: Mapped[bool] = mapped_column(default=False)
     units: Mapped[int] = mapped_column(Integer, default=0)
+    # Fingerprint of the catalog metadata (title, tags, status, version) the index entry was built
+    # with: when it changes, the file is indexed again even though its bytes did not change.
+    meta_key: Mapped[str] = mapped_column(String(64), default="")
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,87 @@
+"""The composition root of a client: builds the catalog, index, library and services once.
+
+The CLI and the desktop app both start here, so tests build exactly the graph users run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fieldkit.core.catalog import (
+    CATALOG_MIGRATIONS,
+    CATALOG_SCHEMA_VERSION,
+    CatalogBase,
+    KeyValue,
+)
+from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
+from fieldkit.core.extract import ExtractionPool
+from fieldkit.core.home import HomePaths
+from fieldkit.core.index import SearchIndex
+from fieldkit.core.library import ARCHIVE, MIRROR, Library
+from fieldkit.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SETTINGS_KEY = "settings"
+
+
+@dataclass
+class Client:
+    home: HomePaths
+    engine: Engine
+    sessions: sessionmaker[Session]
+    settings: Settings
+    index: SearchIndex
+    library: Library
+
+    def close(self) -> None:
+        self.library.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def save_settings(self, settings: Settings) -> None:
+        with self.sessions.begin() as session:
+            session.merge(KeyValue(key=SETTINGS_KEY, value=settings.to_json()))
+        self.settings = settings
+
+
+def open_client(home: HomePaths) -> Client:
+    home.ensure()
+    engine = make_engine(sqlite_url(home.catalog_db))
+    upgrade_schema(engine, CatalogBase, CATALOG_SCHEMA_VERSION, CATALOG_MIGRATIONS)
+    sessions = session_factory(engine)
+    settings = _load_settings(sessions)
+    index = SearchIndex(home.index_dir)
+
+    def make_pool() -> ExtractionPool:
+        return ExtractionPool(
+            workers=settings.extraction_workers,
+            timeout_s=settings.extraction_timeout_s,
+            memory_mb=settings.extraction_memory_mb,
+            max_chars=settings.max_text_chars,
+            max_file_mb=settings.max_file_mb,
+        )
+
+    library = Library(
+        home=home, sessions=sessions, index=index, settings=settings, pool_factory=make_pool
+    )
+    library.ensure_folder(home.mirror_dir, MIRROR)
+    library.ensure_folder(home.archive_dir, ARCHIVE)
+    return Client(home, engine, sessions, settings, index, library)
+
+
+def _load_settings(sessions: sessionmaker[Session]) -> Settings:
+    with sessions.begin() as session:
+        row = session.scalar(select(KeyValue).where(KeyValue.key == SETTINGS_KEY))
+        stored: dict[str, Any] = dict(row.value) if row is not None else {}
+    return Settings.from_json(stored)
