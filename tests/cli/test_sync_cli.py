@@ -36,8 +36,8 @@ def no_system_keyring() -> Iterator[None]:
 @pytest.fixture
 def approved(tmp_path: Path) -> Path:
     root = tmp_path / "approved"
-    write(root, "Decks/Overview.pptx", b"overview")
-    write(root, "Prices.xlsx", b"prices")
+    write(root, "Decks/Overview.txt", b"An overview of the Halyard platform.")
+    write(root, "Prices.txt", b"List prices for the enterprise tier.")
     return root
 
 
@@ -75,6 +75,10 @@ def test_connect_then_sync(
     result: dict[str, Any] = json.loads(out)
     assert (result["downloaded"], result["failed"], result["offline"]) == (2, [], False)
     assert files(tmp_path / "home" / "Approved content") == files(approved)
+    assert result["indexed"] == 2  # the new files reached the search index
+
+    code, out, _ = run(capsys, "--home", home, "search", "halyard", "--json")
+    assert [hit["path"].endswith("Overview.txt") for hit in json.loads(out)["hits"]] == [True]
 
     code, out, _ = run(capsys, "--home", home, "sync")
     assert code == 0
@@ -128,13 +132,14 @@ def test_pin_and_metered_sync(
     run(capsys, "--home", home, "connect", server.url, "--token", token)
     code, out, _ = run(capsys, "--home", home, "sync", "--metered")
     assert code == 0 and "2 documents wait for a connection that is not metered" in out
-    code, out, _ = run(capsys, "--home", home, "pin", "Prices.xlsx")
-    assert code == 0 and "Pinned Prices.xlsx" in out
+    code, out, _ = run(capsys, "--home", home, "pin", "Prices.txt")
+    assert code == 0 and "Pinned Prices.txt" in out
     code, out, _ = run(capsys, "--home", home, "sync", "--metered", "--json")
     assert (json.loads(out)["downloaded"], json.loads(out)["pending"]) == (1, 1)
-    assert files(tmp_path / "home" / "Approved content") == {"Prices.xlsx": b"prices"}
-    code, out, _ = run(capsys, "--home", home, "unpin", "Prices.xlsx")
-    assert code == 0 and "Unpinned Prices.xlsx" in out
+    mirror = files(tmp_path / "home" / "Approved content")
+    assert mirror == {"Prices.txt": b"List prices for the enterprise tier."}
+    code, out, _ = run(capsys, "--home", home, "unpin", "Prices.txt")
+    assert code == 0 and "Unpinned Prices.txt" in out
     code, _, err = run(capsys, "--home", home, "pin", "Nothing.pdf")
     assert code == 2 and "No document 'Nothing.pdf'" in err
 

@@ -19,6 +19,7 @@ from fieldkit.core.catalog import (
     CatalogBase,
     KeyValue,
 )
+from fieldkit.core.client import open_client
 from fieldkit.core.credentials import TokenStore
 from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
 from fieldkit.core.errors import UsageError
@@ -155,14 +156,26 @@ def run_sync(args: argparse.Namespace) -> int:
             bar.finish()
             source.close()
         last_sync = sync_status(home, sessions).last_sync_at
+    indexed = _index_changes(home, result.changed_paths)
     if args.json:
-        emit_json({**result.to_json(), "message": result.message})
+        emit_json({**result.to_json(), "message": result.message, "indexed": indexed})
     else:
         _print_result(result, source.label)
+        if indexed:
+            print(f"Search index updated: {indexed} files.")
     if result.offline:
         print(f"fieldkit: {result.message}", file=sys.stderr)
         print(f"fieldkit: last good sync: {last_sync or 'never'}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _index_changes(home: HomePaths, paths: tuple[Path, ...]) -> int:
+    """Bring the search index up to date with the files the sync changed; how many."""
+    if not paths:
+        return 0
+    with open_client(home) as client:
+        report = client.library.index(only=paths)
+    return report.indexed + report.removed
 
 
 def _print_result(result: SyncResult, label: str) -> None:
