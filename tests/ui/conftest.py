@@ -14,8 +14,11 @@ from ui_support import RecordingLauncher, write_library
 from fieldkit.core.client import Client, open_client
 from fieldkit.core.home import HomePaths
 
-# The offscreen platform plugin says this of every window it shows; it is not about our code.
-_PLATFORM_NOISE = ("This plugin does not support propagateSizeHints()",)
+# The offscreen platform plugin says these of the windows it shows; they are not about our code.
+_PLATFORM_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
 _PROBLEMS = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
 
 

@@ -70,3 +70,9 @@ def test_marked_html_without_terms_is_just_escaped_text() -> None:
     html, count = marked_html("a < b", MatchTerms(frozenset(), ()), "x")
     assert count == 0
     assert "a &lt; b" in html
+
+
+def test_marked_html_keeps_lines_as_paragraphs() -> None:
+    html, _count = marked_html("first line\n\nsecond line\n", MatchTerms(frozenset(), ()), "x")
+    assert html.count("<p ") == 2
+    assert ">first line</p>" in html and ">second line</p>" in html

@@ -59,7 +59,7 @@ def test_panel_says_up_to_date_only_when_nothing_is_left(qtbot: QtBot) -> None:
     assert panel.last_sync_label.text() == "Last good sync 2 h ago"
 
     panel.set_activity("index", Activity("Indexing", 5, 10, None))
-    assert panel.health_button.text() == "Details"
+    assert panel.health_button.text() == "Working…"
     assert panel.activity_words() == "Indexing 5 of 10"
     assert panel.progress.value() == 5
     panel.set_activity("sync", Activity("Syncing", 1, 4, None))

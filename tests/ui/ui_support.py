@@ -52,7 +52,7 @@ def write_library(folder: Path) -> Path:
     (folder / "Battlecards").mkdir()
     (folder / "Battlecards" / "Cobaltline.md").write_text(
         "# Halyard vs Cobaltline\n\nCobaltline charges per seat; Halyard pricing is per pipeline."
-        "\n\nAsk about anomaly alerts: Cobaltline has none.\n",
+        "\n\nAsk about audit trails: Cobaltline has none.\n",
         encoding="utf-8",
     )
     write_pdf(folder / "Sentinel data sheet.pdf", PDF_PAGES)

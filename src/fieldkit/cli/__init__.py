@@ -19,7 +19,7 @@ from fieldkit.core.errors import FieldkitError, UsageError
 log = logging.getLogger(__name__)
 
 # Feature modules under fieldkit.cli, each with register(subparsers).
-COMMAND_MODULES = ("library", "hub", "freshness", "sync", "hub_inbox", "requests", "demo")
+COMMAND_MODULES = ("library", "hub", "freshness", "sync", "hub_inbox", "requests", "demo", "app")
 
 
 def build_parser() -> argparse.ArgumentParser:

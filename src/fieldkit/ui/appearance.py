@@ -155,9 +155,18 @@ def badge_colours(status: str, palette: QPalette) -> tuple[QColor, QColor]:
 
 
 def paint_badge(
-    painter: QPainter, rect: QRectF, status: str, palette: QPalette, font: QFont
+    painter: QPainter,
+    rect: QRectF,
+    status: str,
+    palette: QPalette,
+    font: QFont,
+    *,
+    on_selection: bool = False,
 ) -> None:
-    """A rounded pill with the status label, vertically centred in ``rect``, left-aligned."""
+    """A rounded pill with the status label, vertically centred in ``rect``, left-aligned.
+
+    On a selected row the pill turns into the selection's own colours, so it stays readable.
+    """
     label = status_label(status)
     badge_font = QFont(font)
     badge_font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
@@ -168,7 +177,12 @@ def paint_badge(
     width = metrics.horizontalAdvance(label) + 14
     height = metrics.height() + 4
     pill = QRectF(rect.left(), rect.center().y() - height / 2, min(width, rect.width()), height)
-    background, foreground = badge_colours(status, palette)
+    if on_selection:
+        foreground = palette.color(QPalette.ColorRole.HighlightedText)
+        background = QColor(foreground)
+        background.setAlpha(50)
+    else:
+        background, foreground = badge_colours(status, palette)
     path = QPainterPath()
     path.addRoundedRect(pill, height / 2, height / 2)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)

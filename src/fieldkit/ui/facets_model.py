@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QFont
 
 from fieldkit.ui import appearance
 
 GROUPS = (("format", "Format"), ("status", "Status"), ("folder", "Folder"), ("tag", "Tag"))
 NAME, COUNT = 0, 1
+# Group titles get room above them, so the groups read as sections.
+GROUP_ROW_HEIGHT = 30
 
 FACET_ROLE = Qt.ItemDataRole.UserRole + 1  # (facet, value) of a value row, (facet, None) of a group
 
@@ -138,6 +140,10 @@ class FacetsModel(QAbstractItemModel):
     def _group_data(self, group: FacetGroup, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and column == NAME:
             return group.title
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return QSize(-1, GROUP_ROW_HEIGHT)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         if role == Qt.ItemDataRole.FontRole and column == NAME:
             font = QFont()
             font.setWeight(QFont.Weight.DemiBold)

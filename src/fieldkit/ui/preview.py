@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -52,10 +53,14 @@ log = logging.getLogger(__name__)
 MAX_PREVIEW_CHARS = 60_000
 # Largest rendering scale of a PDF page (pixels per point).
 MAX_PDF_SCALE = 4.0
+# Room around a rendered page, and the pane's side margins (device-independent pixels).
+PAGE_MARGIN = 10
+PANE_MARGIN = 16
 _BOLD = re.compile(r"<b>(.*?)</b>", re.S)
 _WORD = re.compile(r"\w+", re.U)
 _QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _OPERATORS = frozenset({"and", "or", "not", "to"})
+_PARAGRAPH = "margin-top: 0; margin-bottom: 6px; white-space: pre-wrap;"
 
 
 class PreviewError(FieldkitError):
@@ -188,18 +193,16 @@ def marked_html(text: str, terms: MatchTerms, mark_style: str) -> tuple[str, int
             count += 1
     out.append(html.escape(clipped[position:]))
     if len(text) > MAX_PREVIEW_CHARS:
-        out.append("\n\n… (open the document to read the rest)")
-    body = "".join(out)
-    return f'<div style="white-space: pre-wrap;">{body}</div>', count
+        out.append("\n… (open the document to read the rest)")
+    lines = "".join(out).split("\n")
+    body = "".join(f"<p style='{_PARAGRAPH}'>{line}</p>" for line in lines if line.strip())
+    return body, count
 
 
 def unit_title(unit: Unit, count: int) -> str:
     if unit.kind is None or unit.number is None:
         return ""
-    title = f"{unit.kind.capitalize()} {unit.number} of {count}"
-    if unit.label:
-        title += f" · {unit.label}"
-    return title
+    return f"{unit.kind.capitalize()} {unit.number} of {count}"
 
 
 class StatusBadge(QWidget):
@@ -251,6 +254,7 @@ class PreviewPane(QWidget):
         self._terms = MatchTerms(frozenset(), ())
         self._sequence = 0
         self._page = 1
+        self._shown_page = 0
         self._page_count = 0
         self._extracted: Extracted | None = None
         self._unit_index = 0
@@ -267,7 +271,7 @@ class PreviewPane(QWidget):
     def _build(self, actions: tuple[QAction, ...]) -> None:
         self.setAccessibleName("Preview")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setContentsMargins(PANE_MARGIN, 12, PANE_MARGIN, 12)
         layout.setSpacing(8)
 
         self._details = QWidget()
@@ -318,12 +322,13 @@ class PreviewPane(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         details.addLayout(buttons)
-        layout.addWidget(self._details)
-
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.HLine)
-        separator.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(separator)
+        separator.setFrameShadow(QFrame.Shadow.Plain)
+        separator.setForegroundRole(QPalette.ColorRole.Mid)
+        details.addSpacing(4)
+        details.addWidget(separator)
+        layout.addWidget(self._details)
 
         nav = QHBoxLayout()
         self.previous_button = QToolButton()
@@ -360,11 +365,13 @@ class PreviewPane(QWidget):
         self._page_label = QLabel()
         self._page_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self._page_label.setAccessibleName("Page image")
+        self._page_label.setMargin(PAGE_MARGIN)
+        self._page_label.setBackgroundRole(QPalette.ColorRole.Mid)
+        self._page_label.setAutoFillBackground(True)
         self._page_scroll = QScrollArea()
         self._page_scroll.setWidget(self._page_label)
         self._page_scroll.setWidgetResizable(True)
         self._page_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._page_scroll.setBackgroundRole(QPalette.ColorRole.Mid)
         self._page_scroll.setAccessibleName("Page preview")
         self._stack.addWidget(self._page_scroll)
 
@@ -372,6 +379,7 @@ class PreviewPane(QWidget):
         self.text_view.setOpenLinks(False)
         self.text_view.setFrameShape(QFrame.Shape.NoFrame)
         self.text_view.setAccessibleName("Text preview")
+        self.text_view.document().setDocumentMargin(12)
         self._stack.addWidget(self.text_view)
         layout.addWidget(self._stack, 1)
 
@@ -380,25 +388,40 @@ class PreviewPane(QWidget):
     def clear(self, message: str = "Select a result to preview it.") -> None:
         self._sequence += 1
         self._hit = None
-        self._extracted = None
         self._details.hide()
-        self._nav.hide()
-        self._image = QImage()
+        self._clear_content()
         self._show_message(message)
 
     def show_hit(self, hit: Hit, query: str) -> None:
+        """Preview ``hit``. The same document again (results refreshed as the rep types) keeps
+        what is on screen and only moves to the new hit page or re-marks the new terms."""
+        previous = self._hit
+        same_document = previous is not None and previous.path == hit.path
         self._sequence += 1
         self._hit = hit
         self._terms = match_terms(query, hit.snippet)
-        self._extracted = None
         self._fill_details(hit)
+        if hit.format == "pdf":
+            page = hit.location_number or 1
+            if same_document and page == self._shown_page and not self._image.isNull():
+                return
+            self._page = page
+            if not same_document:
+                self._clear_content()
+            self._request_page()
+        elif same_document and self._extracted is not None:
+            self._unit_index = _unit_position(self._extracted.units, hit.location_number)
+            self._show_unit()
+        else:
+            self._clear_content()
+            self._request_text()
+
+    def _clear_content(self) -> None:
+        self._extracted = None
+        self._image = QImage()
+        self._shown_page = 0
         self._nav.hide()
         self._show_message("Loading preview…")
-        if hit.format == "pdf":
-            self._page = hit.location_number or 1
-            self._request_page()
-        else:
-            self._request_text()
 
     def hit(self) -> Hit | None:
         return self._hit
@@ -408,8 +431,8 @@ class PreviewPane(QWidget):
         return self._image
 
     def page(self) -> int:
-        """The 1-based page or unit number on screen."""
-        return self._page
+        """The 1-based page or unit number on screen (0 while none is)."""
+        return self._shown_page
 
     def text(self) -> str:
         return self.text_view.toPlainText()
@@ -447,8 +470,10 @@ class PreviewPane(QWidget):
     # -- PDF pages ---------------------------------------------------------------------------
 
     def _page_width_px(self) -> int:
-        width = max(self._page_scroll.viewport().width(), self.width() - 40, 300) - 24
-        return int(width * self.devicePixelRatioF())
+        """The page fills the pane's width, less the margins and a vertical scroll bar."""
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        width = self.width() - 2 * PANE_MARGIN - scroll_bar - 2 * PAGE_MARGIN
+        return int(max(width, 200) * self.devicePixelRatioF())
 
     def _request_page(self) -> None:
         if self._hit is None:
@@ -466,7 +491,7 @@ class PreviewPane(QWidget):
         if sequence != self._sequence:
             return
         self._image = rendered.to_image(self.devicePixelRatioF())
-        self._page = rendered.number
+        self._page = self._shown_page = rendered.number
         self._page_count = rendered.count
         self._page_label.setPixmap(QPixmap.fromImage(self._image))
         self._stack.setCurrentWidget(self._page_scroll)
@@ -502,13 +527,16 @@ class PreviewPane(QWidget):
             return
         units = self._extracted.units
         unit = units[self._unit_index]
-        self._page = unit.number or 1
+        self._page = self._shown_page = unit.number or 1
         self._page_count = len(units)
         body, matches = marked_html(unit.text, self._terms, self._mark_style())
         self.text_view.setHtml(body)
         self._stack.setCurrentWidget(self.text_view)
         if matches:
+            # The first match a third of the way down, with the text before it in view.
             self.text_view.scrollToAnchor("first-match")
+            bar = self.text_view.verticalScrollBar()
+            bar.setValue(bar.value() - self.text_view.viewport().height() // 3)
         self._update_nav(unit_title(unit, len(units)))
         self.text_shown.emit()
         self.page_shown.emit(self._page)
@@ -549,13 +577,6 @@ class PreviewPane(QWidget):
             self._page = min(max(self._page + delta, 1), self._page_count)
             self._sequence += 1
             self._request_page()
-
-    def go_to_page(self, number: int) -> None:
-        """Show page ``number`` (1-based) of the current PDF, or unit of another format."""
-        if self._extracted is not None:
-            self._step(_unit_position(self._extracted.units, number) - self._unit_index)
-        elif self._hit is not None:
-            self._step(number - self._page)
 
     # -- errors and resizing -----------------------------------------------------------------
 

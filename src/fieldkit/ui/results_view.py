@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QKeyEvent, QPainter, QPalette
+from PySide6.QtCore import (
+    QByteArray,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QIcon, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -90,20 +100,34 @@ class ResultDelegate(QStyledItemDelegate):
         base_font = QFont(option.font)
         title_font = QFont(base_font)
         title_font.setWeight(QFont.Weight.DemiBold)
+        title_font.setStrikeOut(hit.status == "withdrawn")
         line = QFontMetrics(base_font).lineSpacing()
         title_rect = QRect(left, rect.top() + _PAD - 1, width, line)
+
+        # Line 1: the title, then where it lives and its version, muted.
+        suffix = "  ·  ".join(p for p in (_version(hit.version), hit.folder) if p)
+        base_metrics = QFontMetrics(base_font)
+        suffix_width = min(base_metrics.horizontalAdvance(suffix), width * 2 // 5) if suffix else 0
+        title_metrics = QFontMetrics(title_font)
+        gap = base_metrics.horizontalAdvance("    ") if suffix else 0
+        title = title_metrics.elidedText(
+            hit.title, Qt.TextElideMode.ElideRight, width - suffix_width - gap
+        )
         painter.setFont(title_font)
         painter.setPen(palette.color(text_role))
-        title = QFontMetrics(title_font).elidedText(hit.title, Qt.TextElideMode.ElideRight, width)
-        if hit.status == "withdrawn":
-            struck = QFont(title_font)
-            struck.setStrikeOut(True)
-            painter.setFont(struck)
         painter.drawText(title_rect, _LEFT, title)
+        if suffix:
+            suffix_left = left + title_metrics.horizontalAdvance(title) + gap
+            suffix_rect = QRect(suffix_left, title_rect.top(), rect.right() - suffix_left, line)
+            painter.setFont(base_font)
+            painter.setPen(palette.color(muted_role))
+            shown = base_metrics.elidedText(suffix, Qt.TextElideMode.ElideRight, suffix_width)
+            painter.drawText(suffix_rect, _LEFT, shown)
 
+        # Line 2: the snippet with the matches in bold, else the file name.
         snippet = str(index.data(SNIPPET_ROLE) or "")
+        runs = snippet_runs(snippet) or [(Path(hit.path).name, False)]
         snippet_rect = QRect(left, title_rect.bottom() + 1, width, line)
-        runs = snippet_runs(snippet)
         self._paint_runs(painter, snippet_rect, runs, base_font, palette, muted_role, text_role)
         painter.restore()
 
@@ -119,6 +143,7 @@ class ResultDelegate(QStyledItemDelegate):
     ) -> None:
         bold_font = QFont(font)
         bold_font.setWeight(QFont.Weight.Bold)
+        runs = _lead_to_first_match(runs, QFontMetrics(font), rect.width())
         x = rect.left()
         for text, bold in runs:
             run_font = bold_font if bold else font
@@ -138,6 +163,28 @@ class ResultDelegate(QStyledItemDelegate):
                 break
 
 
+def _lead_to_first_match(
+    runs: list[tuple[str, bool]], metrics: QFontMetrics, width: int
+) -> list[tuple[str, bool]]:
+    """Shortens the text before the first match so the match shows on a narrow line."""
+    first = next((i for i, (_text, bold) in enumerate(runs) if bold), None)
+    if not first:
+        return runs
+    lead = "".join(text for text, _bold in runs[:first])
+    budget = width // 4
+    if metrics.horizontalAdvance(lead) <= budget:
+        return runs
+    words = lead.split(" ")
+    kept: list[str] = []
+    while words and metrics.horizontalAdvance("… " + " ".join([words[-1], *kept])) <= budget:
+        kept.insert(0, words.pop())
+    return [("…" + " ".join(kept), False), *runs[first:]]
+
+
+def _version(version: int | None) -> str:
+    return f"v{version}" if version is not None else ""
+
+
 class BadgeDelegate(QStyledItemDelegate):
     """Paints the Status column as a coloured pill (nothing for current documents)."""
 
@@ -153,7 +200,10 @@ class BadgeDelegate(QStyledItemDelegate):
             return
         rect: QRect = option.rect
         area = QRectF(rect.adjusted(4, 0, -4, 0))
-        appearance.paint_badge(painter, area, hit.status, option.palette, option.font)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        appearance.paint_badge(
+            painter, area, hit.status, option.palette, option.font, on_selection=selected
+        )
 
 
 class ResultsView(QTreeView):
@@ -181,16 +231,18 @@ class ResultsView(QTreeView):
         self.setItemDelegateForColumn(STATUS, BadgeDelegate(self))
 
     def setup_columns(self) -> None:
-        """Column sizes: Document takes the room; the rest are sized to their typical content."""
+        """Document takes the room. Version and Folder also show under each title, so their
+        columns start hidden; the header's context menu shows any column."""
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
         metrics = self.fontMetrics()
         widths = {
-            LOCATION: metrics.horizontalAdvance("slide 88 +3") + 20,
-            STATUS: metrics.horizontalAdvance("Update available") + 34,
+            LOCATION: metrics.horizontalAdvance("slide 88 +3") + 16,
+            STATUS: metrics.horizontalAdvance("Update available") + 22,
             VERSION: metrics.horizontalAdvance("Version") + 20,
-            MODIFIED: metrics.horizontalAdvance("28 Sep 2025") + 24,
+            MODIFIED: metrics.horizontalAdvance("28 Sep 2025") + 22,
             FOLDER: metrics.horizontalAdvance("Case studies/EMEA") + 20,
         }
         for column, width in widths.items():
@@ -198,6 +250,30 @@ class ResultsView(QTreeView):
             header.resizeSection(column, width)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorClearable(True)
+        header.setAccessibleName("Result columns")
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        model = self.model()
+        for column in range(TITLE + 1, model.columnCount()):
+            action = QAction(str(model.headerData(column, Qt.Orientation.Horizontal)), header)
+            action.setCheckable(True)
+            action.setChecked(column not in (VERSION, FOLDER))
+            action.setData(column)
+            action.toggled.connect(self._on_column_action_toggled)
+            header.addAction(action)
+            self.setColumnHidden(column, not action.isChecked())
+
+    def restore_header(self, state: QByteArray) -> None:
+        """Column widths, order and visibility as the rep left them."""
+        header = self.header()
+        if not header.restoreState(state):
+            return
+        for action in header.actions():
+            action.setChecked(not self.isColumnHidden(int(action.data())))
+
+    def _on_column_action_toggled(self, shown: bool) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.setColumnHidden(int(action.data()), not shown)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         current = self.currentIndex()

@@ -105,10 +105,15 @@ class SettingsDialog(QDialog):
         group = QGroupBox("Library")
         form = QFormLayout(group)
         mirror_row = QHBoxLayout()
-        self.mirror = QLabel(str(self._form.mirror))
+        self.mirror = QLabel()
         self.mirror.setAccessibleName("Approved content folder")
         self.mirror.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.mirror.setWordWrap(True)
+        self.mirror.setToolTip(str(self._form.mirror))
+        self.mirror.setText(
+            self.mirror.fontMetrics().elidedText(
+                str(self._form.mirror), Qt.TextElideMode.ElideMiddle, 300
+            )
+        )
         mirror_row.addWidget(self.mirror, 1)
         self.show_mirror = QPushButton("Show")
         self.show_mirror.setAccessibleName("Show the approved content folder")
@@ -119,7 +124,7 @@ class SettingsDialog(QDialog):
         self.folders = QListWidget()
         self.folders.setAccessibleName("Your folders")
         self.folders.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.folders.setMaximumHeight(110)
+        self.folders.setMaximumHeight(88)
         for folder in self._form.folders:
             self.folders.addItem(str(folder))
         buttons = QVBoxLayout()

@@ -233,8 +233,11 @@ class StatusPanel(QWidget):
             noun = "problem" if self._problems == 1 else "problems"
             self.health_button.setText(f"⚠ {self._problems} {noun}")
         elif self._pending:
-            self.health_button.setText(f"{self._pending} waiting")
+            self.health_button.setText(f"{self._pending:,} waiting")
         elif activity is not None:
+            self.health_button.setText("Working…")
+        elif self._connection == OFFLINE:
+            # Not "up to date": the hub may have news that cannot reach us.
             self.health_button.setText("Details")
         else:
             self.health_button.setText("✓ Up to date")

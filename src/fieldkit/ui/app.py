@@ -1,0 +1,223 @@
+"""The GUI's composition root: builds the app's objects once and passes them into constructors.
+
+``run(home)`` is what ``fieldkit app`` calls. ``build_gui(client, ...)`` builds the same graph for
+tests, scripts and ``fieldkit demo`` (which hands in ``start_demo``), without global state.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from fieldkit.core.client import Client, open_client
+from fieldkit.core.credentials import TokenStore
+from fieldkit.core.home import HomePaths
+from fieldkit.core.indexer import IndexService
+from fieldkit.core.library import FolderInfo
+from fieldkit.core.sync import (
+    ProgressCallback,
+    SyncControl,
+    Syncer,
+    SyncResult,
+    SyncStatus,
+    connect_hub,
+    open_source,
+    sync_status,
+)
+from fieldkit.core.watch import FolderWatcher
+from fieldkit.ui import appearance
+from fieldkit.ui.bridge import CoreBridge
+from fieldkit.ui.first_run import DemoStarter, HubConnector
+from fieldkit.ui.launcher import DesktopLauncher, Launcher
+from fieldkit.ui.main_window import MainWindow
+from fieldkit.ui.settings_dialog import FolderPicker, pick_folder
+from fieldkit.ui.sync_controller import DEFAULT_INTERVAL_MS, SyncController
+from fieldkit.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "fieldkit"
+APPLICATION = "fieldkit"
+
+
+@dataclass
+class Gui:
+    """Everything the window runs on, started and stopped together."""
+
+    client: Client
+    window: MainWindow
+    runner: TaskRunner
+    preview_runner: TaskRunner
+    sync_runner: TaskRunner
+    bridge: CoreBridge
+    index_service: IndexService
+    watcher: FolderWatcher | None
+    sync: SyncController
+    _started: bool = field(default=False, repr=False)
+
+    def start(self, *, sync_now: bool = True) -> None:
+        """Start the indexer, watching and syncing, and show the window's state."""
+        self._started = True
+        self.index_service.start()
+        self.runner.run(self.client.library.folders, self._on_folders_read)
+        self.sync.start(sync_now=sync_now)
+        self.window.start()
+
+    def _on_folders_read(self, folders: tuple[FolderInfo, ...]) -> None:
+        if self.watcher is None:
+            self.index_service.request(None)
+            return
+        for folder in folders:
+            self.watcher.watch(Path(folder.path))
+        # The watcher asks for a full reconcile scan as it starts.
+        self.watcher.start()
+
+    def close(self) -> None:
+        """Stop background work (syncs are cancelled; their partial downloads resume later)."""
+        self.sync.stop()
+        if self._started:
+            if self.watcher is not None:
+                self.watcher.stop()
+            self.index_service.stop()
+        for runner in (self.sync_runner, self.preview_runner, self.runner):
+            runner.shutdown()
+
+
+def build_gui(
+    client: Client,
+    *,
+    launcher: Launcher,
+    qsettings: QSettings,
+    tokens: TokenStore | None = None,
+    runner: TaskRunner | None = None,
+    preview_runner: TaskRunner | None = None,
+    sync_runner: TaskRunner | None = None,
+    watch: bool = True,
+    start_demo: DemoStarter | None = None,
+    folder_picker: FolderPicker = pick_folder,
+    sync_interval_ms: int = DEFAULT_INTERVAL_MS,
+) -> Gui:
+    tokens = tokens if tokens is not None else TokenStore(client.home)
+    runner = runner if runner is not None else TaskRunner(threads=2)
+    # PDFium is not thread-safe: previews render one at a time.
+    preview_runner = preview_runner if preview_runner is not None else TaskRunner(threads=1)
+    sync_runner = sync_runner if sync_runner is not None else TaskRunner(threads=1)
+    bridge = CoreBridge()
+    index_service = IndexService(
+        client.library,
+        on_report=bridge.on_index_report,
+        on_error=bridge.on_index_error,
+        on_progress=bridge.on_index_progress,
+    )
+    watcher = FolderWatcher(index_service.request) if watch else None
+    sync = SyncController(
+        sync=_sync_function(client, tokens),
+        status=_status_function(client),
+        runner=sync_runner,
+        on_progress=bridge.on_sync_progress,
+        on_changed_paths=index_service.request,
+        interval_ms=sync_interval_ms,
+    )
+    bridge.sync_progressed.connect(sync.note_progress)
+    window = MainWindow(
+        client=client,
+        runner=runner,
+        preview_runner=preview_runner,
+        bridge=bridge,
+        launcher=launcher,
+        qsettings=qsettings,
+        index_service=index_service,
+        watcher=watcher,
+        sync=sync,
+        connect_hub=_hub_connector(client, tokens),
+        has_token=lambda url: tokens.load(url) is not None,
+        start_demo=start_demo,
+        folder_picker=folder_picker,
+    )
+    window.build_menus()
+    return Gui(
+        client, window, runner, preview_runner, sync_runner, bridge, index_service, watcher, sync
+    )
+
+
+def _sync_function(
+    client: Client, tokens: TokenStore
+) -> Callable[[SyncControl, ProgressCallback], SyncResult]:
+    def run_sync(control: SyncControl, on_progress: ProgressCallback) -> SyncResult:
+        settings = client.settings
+        source = open_source(client.sessions, tokens, connections=settings.parallel_downloads)
+        try:
+            syncer = Syncer(
+                client.home,
+                client.sessions,
+                source,
+                jobs=settings.parallel_downloads,
+                metered=settings.metered,
+                control=control,
+                on_progress=on_progress,
+            )
+            return syncer.run()
+        finally:
+            source.close()
+
+    return run_sync
+
+
+def _status_function(client: Client) -> Callable[[], SyncStatus]:
+    def read_status() -> SyncStatus:
+        return sync_status(client.home, client.sessions)
+
+    return read_status
+
+
+def _hub_connector(client: Client, tokens: TokenStore) -> HubConnector:
+    def connect(url: str, token: str) -> str:
+        connection = connect_hub(client.sessions, tokens, url, token)
+        noun = "document" if connection.documents == 1 else "documents"
+        return f"Connected to {connection.location}: {connection.documents:,} {noun}."
+
+    return connect
+
+
+def make_application(argv: Sequence[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QApplication.setOrganizationName(ORGANIZATION)
+    QApplication.setApplicationName(APPLICATION)
+    QApplication.setApplicationDisplayName("fieldkit")
+    QApplication.setDesktopFileName("fieldkit")
+    app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setWindowIcon(appearance.icon("fieldkit"))
+    app.setQuitOnLastWindowClosed(True)
+    return app
+
+
+def run(
+    home: HomePaths,
+    *,
+    argv: Sequence[str] | None = None,
+    start_demo: DemoStarter | None = None,
+) -> int:
+    """Open the window on the library in ``home``; returns when the rep quits."""
+    app = make_application(argv)
+    client = open_client(home)
+    gui = build_gui(
+        client,
+        launcher=DesktopLauncher(),
+        qsettings=QSettings(),
+        start_demo=start_demo,
+    )
+    try:
+        gui.window.show()
+        QTimer.singleShot(0, gui.start)
+        return int(app.exec())
+    finally:
+        gui.close()
+        client.close()

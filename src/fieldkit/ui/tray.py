@@ -1,0 +1,72 @@
+"""The tray icon: status at a glance, a small menu, and a notification when new content arrives.
+
+Where the desktop has no tray (some Linux desktops, offscreen), notifications go to the window's
+status bar instead.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from fieldkit.ui import appearance
+
+NOTIFY_MS = 6000
+
+
+class Tray(QObject):
+    # The rep clicked the icon or "Show fieldkit".
+    show_requested = Signal()
+    # A notification was given (shown by the tray, or handed to the status bar).
+    notified = Signal(str, str)
+
+    def __init__(
+        self,
+        sync_action: QAction,
+        quit_action: QAction,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._available = QSystemTrayIcon.isSystemTrayAvailable()
+        self._status = "fieldkit"
+        self._menu = QMenu()
+        show = self._menu.addAction("Show fieldkit")
+        show.triggered.connect(self.show_requested)
+        self._menu.addAction(sync_action)
+        self._menu.addSeparator()
+        self._menu.addAction(quit_action)
+        self._icon = QSystemTrayIcon(appearance.icon("fieldkit"), self)
+        self._icon.setContextMenu(self._menu)
+        self._icon.setToolTip(self._status)
+        self._icon.activated.connect(self._on_icon_activated)
+
+    @property
+    def available(self) -> bool:
+        return self._available
+
+    def show(self) -> None:
+        if self._available:
+            self._icon.show()
+
+    def hide(self) -> None:
+        self._icon.hide()
+
+    def set_status(self, text: str) -> None:
+        self._status = text
+        self._icon.setToolTip(f"fieldkit — {text}")
+
+    def status(self) -> str:
+        return self._status
+
+    def notify(self, title: str, text: str) -> None:
+        if self._available and self._icon.isVisible() and self._icon.supportsMessages():
+            self._icon.showMessage(title, text, appearance.icon("fieldkit"), NOTIFY_MS)
+        self.notified.emit(title, text)
+
+    def _on_icon_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.show_requested.emit()

@@ -1,0 +1,125 @@
+"""The first run: an empty home offers to connect to a hub, open the demo, or use own folders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from keyring.backends import fail
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+from ui_support import RecordingLauncher, running_hub, write_hub_folder
+
+from fieldkit.core.client import Client, open_client
+from fieldkit.core.credentials import TokenStore
+from fieldkit.core.home import HomePaths
+from fieldkit.core.sync import sync_status
+from fieldkit.ui.app import Gui, build_gui
+from fieldkit.ui.first_run import FirstRunDialog
+from fieldkit.ui.main_window import FIRST_RUN_KEY
+from fieldkit.ui.status_bar import ONLINE
+
+
+@pytest.fixture
+def empty_client(home: HomePaths) -> Iterator[Client]:
+    with open_client(home) as client:
+        yield client
+
+
+def start_gui(
+    qtbot: QtBot, client: Client, qsettings: QSettings, **extra: object
+) -> Gui:
+    gui = build_gui(
+        client,
+        launcher=RecordingLauncher(),
+        qsettings=qsettings,
+        tokens=TokenStore(client.home, fail.Keyring()),
+        watch=False,
+        **extra,  # type: ignore[arg-type]
+    )
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    gui.start(sync_now=False)
+    return gui
+
+
+def first_run_dialog(qtbot: QtBot, gui: Gui) -> FirstRunDialog:
+    qtbot.waitUntil(lambda: gui.window.first_run_dialog is not None)
+    dialog = gui.window.first_run_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    return dialog
+
+
+def test_first_run_connects_to_a_hub_and_syncs(
+    qtbot: QtBot, empty_client: Client, qsettings: QSettings, tmp_path: Path
+) -> None:
+    approved = write_hub_folder(tmp_path / "approved")
+    with running_hub(approved, tmp_path / "hub.sqlite3") as (server, token):
+        gui = start_gui(qtbot, empty_client, qsettings)
+        try:
+            dialog = first_run_dialog(qtbot, gui)
+            assert not dialog.demo_button.isVisibleTo(dialog)  # no demo handed in
+            dialog.url.setText(server.url)
+            dialog.token.setText("wrong-token")
+            with qtbot.waitSignal(dialog.connect_button.clicked):
+                dialog.connect_button.click()
+            qtbot.waitUntil(lambda: dialog.connect_button.isEnabled())
+            assert dialog.isVisible()
+            assert dialog.message.text()  # the refusal, in words
+
+            dialog.token.setText(token)
+            with qtbot.waitSignals([dialog.connected, gui.sync.sync_finished], timeout=20_000):
+                dialog.connect_button.click()
+            assert not dialog.isVisible()
+            assert gui.sync.state().connection == ONLINE
+            assert sync_status(empty_client.home, empty_client.sessions).current == 3
+            assert qsettings.value(FIRST_RUN_KEY, type=bool)
+        finally:
+            gui.close()
+
+
+def test_first_run_can_open_the_demo(
+    qtbot: QtBot, empty_client: Client, qsettings: QSettings
+) -> None:
+    started: list[str] = []
+
+    def start_demo() -> str:
+        started.append("demo")
+        return "The demo library is open."
+
+    gui = start_gui(qtbot, empty_client, qsettings, start_demo=start_demo)
+    try:
+        dialog = first_run_dialog(qtbot, gui)
+        assert dialog.demo_button.isVisibleTo(dialog)
+        with qtbot.waitSignal(dialog.connected) as connected:
+            dialog.demo_button.click()
+        assert connected.args == ["demo"]
+        assert started == ["demo"]
+        assert dialog.outcome == "The demo library is open."
+    finally:
+        gui.close()
+
+
+def test_own_folders_goes_to_settings_and_first_run_is_not_shown_again(
+    qtbot: QtBot, empty_client: Client, qsettings: QSettings, tmp_path: Path
+) -> None:
+    gui = start_gui(qtbot, empty_client, qsettings)
+    try:
+        dialog = first_run_dialog(qtbot, gui)
+        dialog.skip_button.click()
+        qtbot.waitUntil(lambda: gui.window.settings_dialog() is not None)
+        settings = gui.window.settings_dialog()
+        assert settings is not None and settings.isVisible()
+        settings.reject()
+    finally:
+        gui.close()
+    assert qsettings.value(FIRST_RUN_KEY, type=bool)
+
+    again = start_gui(qtbot, empty_client, qsettings)
+    try:
+        qtbot.waitUntil(lambda: again.window.status_panel.connection_words() == "Not connected")
+        assert again.window.first_run_dialog is None
+    finally:
+        again.close()
