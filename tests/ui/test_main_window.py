@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 from ui_support import RecordingLauncher
 
-from fieldkit.core.client import Client
+from fieldkit.core.client import Client, open_client
+from fieldkit.core.home import HomePaths
+from fieldkit.core.settings import Settings
 from fieldkit.ui.app import Gui, build_gui
 from fieldkit.ui.main_window import GEOMETRY_KEY
 from fieldkit.ui.preview import render_pdf_page
@@ -273,3 +275,82 @@ def test_drag_starts_with_file_urls(qtbot: QtBot, gui: Gui) -> None:
     mime = view.proxy.mimeData(selection)
     assert mime.urls()[0].isLocalFile()
     assert view.results_view.dragEnabled()
+
+
+def test_settings_round_trip_saves_settings_and_folders(
+    qtbot: QtBot,
+    client: Client,
+    launcher: RecordingLauncher,
+    qsettings: QSettings,
+    home: HomePaths,
+    tmp_path: Path,
+    library_folder: Path,
+) -> None:
+    extra = tmp_path / "Accounts"
+    extra.mkdir()
+    (extra / "ACME notes.txt").write_text("ACME wants the lineage view.", encoding="utf-8")
+    gui = build_gui(
+        client,
+        launcher=launcher,
+        qsettings=qsettings,
+        watch=False,
+        folder_picker=lambda _parent: extra,  # stands in for the system's folder dialog
+    )
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    gui.start(sync_now=False)
+    try:
+        settings_round_trip(qtbot, gui, home, extra, library_folder)
+    finally:
+        gui.close()
+
+
+def settings_round_trip(
+    qtbot: QtBot, gui: Gui, home: HomePaths, extra: Path, library_folder: Path
+) -> None:
+    window = gui.window
+    window.settings_action.trigger()
+    qtbot.waitUntil(lambda: window.settings_dialog() is not None)
+    dialog = window.settings_dialog()
+    assert dialog is not None
+    assert [dialog.folders.item(i).text() for i in range(dialog.folders.count())] == [
+        str(library_folder)
+    ]
+    dialog.parallel.setValue(8)
+    dialog.metered.setChecked(True)
+    dialog.add_folder.click()
+    with qtbot.waitSignal(window.settings_saved, timeout=10_000):
+        dialog.accept()
+
+    expected = Settings(parallel_downloads=8, metered=True)
+    assert gui.client.settings == expected
+    with open_client(home) as again:
+        assert again.settings == expected
+        assert str(extra) in [f.path for f in again.library.folders()]
+    view = window.search_view
+    placeholder = view.search_field.placeholderText
+    qtbot.waitUntil(lambda: "Search 4 documents" in placeholder(), timeout=20_000)
+    search(qtbot, view, "ACME")
+    assert titles(view) == ["ACME notes"]
+
+
+def test_a_file_saved_into_a_watched_folder_becomes_searchable(
+    qtbot: QtBot,
+    client: Client,
+    launcher: RecordingLauncher,
+    qsettings: QSettings,
+    library_folder: Path,
+) -> None:
+    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=True)
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    gui.start(sync_now=False)
+    try:
+        view = gui.window.search_view
+        search(qtbot, view, "quokka")
+        assert titles(view) == []
+        (library_folder / "Field notes.txt").write_text("The quokka account renews in May.", encoding="utf-8")
+        # The window searches again when the indexer reports the new file.
+        qtbot.waitUntil(lambda: titles(view) == ["Field notes"], timeout=20_000)
+    finally:
+        gui.close()
