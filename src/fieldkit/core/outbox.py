@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 State = Literal["queued", "sending", "sent", "rejected"]
 STATES: tuple[State, ...] = ("queued", "sending", "sent", "rejected")
-FINAL_STATUSES = ("fulfilled", "declined")
 LOCK_FILE = "outbox.lock"
 HUB_KEY = "hub"
 _ENDPOINTS = {
@@ -166,7 +165,7 @@ def storage_error(exc: OperationalError) -> StorageError:
 class Outbox:
     """The durable queue in the catalog. Every method is one transaction and returns plain data.
 
-    Methods named ``_``-free below ``# delivery`` are for :class:`OutboxSender` only.
+    The methods below ``# -- delivery`` are for :class:`OutboxSender` only.
     """
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
@@ -256,11 +255,9 @@ class Outbox:
 
     # -- what the rep sees
 
-    def items(self, *, states: tuple[str, ...] = STATES) -> list[OutboxEntry]:
+    def items(self) -> list[OutboxEntry]:
         with self._transaction() as session:
-            rows = session.scalars(
-                select(OutboxItem).where(OutboxItem.state.in_(states)).order_by(OutboxItem.id)
-            )
+            rows = session.scalars(select(OutboxItem).order_by(OutboxItem.id))
             return [_entry(row) for row in rows]
 
     def pending_signals(self) -> list[dict[str, Any]]:

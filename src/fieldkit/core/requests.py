@@ -10,12 +10,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from fieldkit.core.errors import UsageError
-
-Kind = Literal["request", "feedback", "signals"]
-KINDS: Final = ("request", "feedback", "signals")
 
 URGENCIES: Final = ("low", "normal", "high")
 FEEDBACK_KINDS: Final = ("outdated", "wrong", "typo", "helped", "other")
@@ -43,7 +40,6 @@ MAX_CUSTOMER: Final = 200
 MAX_COMMENT: Final = 2000
 MAX_QUERY: Final = 500
 MAX_NOTE: Final = 2000
-MAX_DOC_ID: Final = 64
 MAX_PAGE: Final = 100_000
 MAX_SIGNALS_PER_BATCH: Final = 1000
 # The client batches fewer than the hub accepts, so a batch never meets the limit.

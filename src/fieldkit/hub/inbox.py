@@ -52,6 +52,7 @@ from fieldkit.core.requests import (
     MAX_SIGNALS_PER_BATCH,
     MAX_TITLE,
     REQUEST_STATUSES,
+    SIGNAL_TYPES,
     URGENCIES,
     normalize_query,
 )
@@ -226,8 +227,8 @@ class SignalIn(BaseModel):
     @field_validator("type")
     @classmethod
     def _type(cls, value: str) -> str:
-        if value not in ("open", "search"):
-            raise ValueError("must be open or search")
+        if value not in SIGNAL_TYPES:
+            raise ValueError(f"must be one of {', '.join(SIGNAL_TYPES)}")
         return value
 
     _check_doc = field_validator("doc_id")(_doc_id)
