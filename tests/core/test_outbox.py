@@ -70,6 +70,12 @@ def rows(hub: ServedHub, table: type[Any]) -> list[Any]:
 def test_an_item_is_on_disk_before_it_is_queued(home: HomePaths, engine: Engine) -> None:
     outbox = Outbox(engine)
     add_mirror_entry(engine, "d_deck", "Decks/Overview.pptx", version=4)
+    sync_levels: dict[str, int] = {}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def level(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        verb = statement.split()[0]
+        sync_levels[verb] = cursor.connection.execute("PRAGMA synchronous").fetchone()[0]
 
     entry = outbox.add_request(
         RequestDraft(
@@ -81,6 +87,9 @@ def test_an_item_is_on_disk_before_it_is_queued(home: HomePaths, engine: Engine)
         )
     )
     feedback = outbox.add_feedback(FeedbackDraft("d_deck", "outdated", page=3, comment="Q3"))
+    outbox.items()
+    assert sync_levels["INSERT"] == 2  # FULL: synced to disk before "queued"
+    assert sync_levels["SELECT"] == 1  # the catalog's NORMAL otherwise
 
     reopened = make_engine(sqlite_url(home.catalog_db))  # as after a restart
     try:

@@ -173,6 +173,7 @@ class Outbox:
             CatalogBase.metadata.create_all(engine, tables=list(OUTBOX_TABLES))
         except OperationalError as exc:
             raise storage_error(exc) from exc
+        self._engine = engine
         self._sessions: sessionmaker[Session] = session_factory(engine)
         self._clock = clock
         self._listeners: list[Callable[[], None]] = []
@@ -193,6 +194,29 @@ class Outbox:
                         execution_options={"synchronize_session": False},
                     )
                 yield session
+        except OperationalError as exc:
+            raise storage_error(exc) from exc
+
+    @contextmanager
+    def _durable_transaction(self) -> Iterator[Session]:
+        """A transaction synced to disk at commit (SQLite ``synchronous=FULL``), so what the rep
+        was told is queued survives a power cut too, not only a crash of fieldkit.
+
+        The catalog's usual ``NORMAL`` may roll back the last commits of a WAL database when
+        the power goes; the level can only change outside a transaction, hence the raw calls.
+        """
+        sqlite = self._engine.dialect.name == "sqlite"
+        try:
+            with self._engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                if sqlite and raw is not None:
+                    raw.execute("PRAGMA synchronous=FULL")
+                try:
+                    with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                        yield session
+                finally:
+                    if sqlite and raw is not None:
+                        raw.execute("PRAGMA synchronous=NORMAL")
         except OperationalError as exc:
             raise storage_error(exc) from exc
 
@@ -219,7 +243,7 @@ class Outbox:
         if doc_id is not None:
             payload = {**payload, "doc_version": self._document_version(doc_id)}
         now = self._clock()
-        with self._transaction() as session:
+        with self._durable_transaction() as session:
             item = OutboxItem(
                 kind=kind,
                 payload=payload,
