@@ -77,3 +77,11 @@ def test_panel_says_up_to_date_only_when_nothing_is_left(qtbot: QtBot) -> None:
     assert panel.connection_words() == "Offline"
     with qtbot.waitSignal(panel.health_requested):
         panel.health_button.click()
+
+
+def test_notices_show_then_clear(qtbot: QtBot) -> None:
+    panel = StatusPanel(QAction("Sync now"), QAction("Pause"))
+    qtbot.addWidget(panel)
+    panel.show_notice("Copied Pricing: paste it into an e-mail or a folder.", timeout_ms=20)
+    assert panel.notice().startswith("Copied Pricing")
+    qtbot.waitUntil(lambda: panel.notice() == "")

@@ -95,7 +95,7 @@ def test_sync_shows_progress_then_online_and_new_content_is_searchable(
     assert "Online" in panel.connection_label.text()
     qtbot.waitUntil(lambda: panel.last_sync_label.text() == "Last good sync just now")
     assert panel.activity() is None or panel.activity_words().startswith("Indexing")
-    assert "New content: 3 new or updated documents" in window.statusBar().currentMessage()
+    assert "New content: 3 new or updated documents" in panel.notice()
 
     view = window.search_view
     view.search_field.clear()
@@ -144,5 +144,5 @@ def test_an_unreachable_hub_shows_offline_and_keeps_the_last_good_sync(
     assert panel.connection() == OFFLINE
     assert "Offline" in panel.connection_label.text()
     qtbot.waitUntil(lambda: panel.last_sync_label.text() == "Last good sync just now")
-    assert "can't be reached" in window.statusBar().currentMessage()
+    assert "can't be reached" in panel.notice()
     assert window.sync_action.isEnabled()  # the rep can try again

@@ -45,7 +45,6 @@ STATE_KEY = "window/state"
 SPLITTER_KEY = "window/splitter"
 RESULTS_HEADER_KEY = "window/results_header"
 FIRST_RUN_KEY = "first_run/done"
-NOTICE_MS = 6000
 
 # Whether a token is saved for a hub address.
 TokenLookup = Callable[[str], bool]
@@ -312,7 +311,7 @@ class MainWindow(QMainWindow):
                 self._watcher.watch(folder)
         self._index_service.request(None)
         self._sync.refresh_status()
-        self.statusBar().showMessage("Settings saved.", NOTICE_MS)
+        self.status_panel.show_notice("Settings saved.")
         self.settings_saved.emit(form)
 
     def _on_settings_failed(self, error: BaseException) -> None:
@@ -323,7 +322,7 @@ class MainWindow(QMainWindow):
         try:
             self._launcher.open_file(path)
         except FieldkitError as exc:
-            self.statusBar().showMessage(str(exc), NOTICE_MS)
+            self.status_panel.show_notice(str(exc))
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -347,7 +346,7 @@ class MainWindow(QMainWindow):
         self._show_sync_activity()
         self.search_view.set_syncing(state.running)
         if state.message:
-            self.statusBar().showMessage(state.message, NOTICE_MS)
+            self.status_panel.show_notice(state.message)
         self._update_health()
 
     def _on_bridge_sync_progressed(self, progress: SyncProgress) -> None:
@@ -396,7 +395,7 @@ class MainWindow(QMainWindow):
         self._indexing = False
         self.status_panel.set_activity("index", None)
         message = str(error) if isinstance(error, FieldkitError) else "Indexing failed."
-        self.statusBar().showMessage(message, NOTICE_MS)
+        self.status_panel.show_notice(message)
 
     # -- health ------------------------------------------------------------------------------
 
@@ -435,11 +434,11 @@ class MainWindow(QMainWindow):
     # -- notices, errors, tray ---------------------------------------------------------------
 
     def _on_search_view_notice_posted(self, text: str) -> None:
-        self.statusBar().showMessage(text, NOTICE_MS)
+        self.status_panel.show_notice(text)
 
     def _on_runner_task_failed(self, error: BaseException) -> None:
         if isinstance(error, FieldkitError):
-            self.statusBar().showMessage(str(error), NOTICE_MS)
+            self.status_panel.show_notice(str(error))
         else:
             QMessageBox.critical(
                 self,
@@ -455,7 +454,7 @@ class MainWindow(QMainWindow):
 
     def _on_tray_notified(self, title: str, text: str) -> None:
         if not self.tray.available:
-            self.statusBar().showMessage(f"{title}: {text}", NOTICE_MS)
+            self.status_panel.show_notice(f"{title}: {text}")
 
     # -- geometry ----------------------------------------------------------------------------
 

@@ -100,6 +100,8 @@ class SearchView(QWidget):
         self._document_count = 0
         self._index_note = ""
         self._syncing = False
+        # Diagnostics: searches sent to the index, and the time the last one took to show.
+        self.searches_issued = 0
         self.last_latency_s = 0.0
 
         self._timer = QTimer(self)
@@ -304,6 +306,10 @@ class SearchView(QWidget):
         hits = [index.data(ROW_ROLE) for index in sorted(rows, key=lambda i: i.row())]
         return [h for h in hits if isinstance(h, Hit)]
 
+    def searching(self) -> bool:
+        """A search is running or waiting to run."""
+        return self._in_flight is not None or self._timer.isActive()
+
     def shown_results(self) -> SearchResults | None:
         return self._shown
 
@@ -353,6 +359,7 @@ class SearchView(QWidget):
         # Otherwise the search in flight issues this one when it returns.
 
     def _issue(self) -> None:
+        self.searches_issued += 1
         issued = _Issued(self._sequence, self._request(), time.perf_counter())
         self._in_flight = issued
         library = self._library

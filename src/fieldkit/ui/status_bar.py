@@ -12,12 +12,21 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from fieldkit.ui import appearance
 
 # CONNECTED: a source is set up but has not been reached since the app started.
 NOT_CONNECTED, CONNECTED, ONLINE, OFFLINE = "not-connected", "connected", "online", "offline"
+
+NOTICE_MS = 8000
 
 _CONNECTION_TEXT = {
     NOT_CONNECTED: "Not connected",
@@ -125,7 +134,14 @@ class StatusPanel(QWidget):
         self.last_sync_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(self.last_sync_label)
 
-        layout.addStretch(1)
+        self.notice_label = QLabel()
+        self.notice_label.setAccessibleName("Notice")
+        self.notice_label.setMinimumWidth(0)
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.notice_label, 1)
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(self.notice_label.clear)
 
         self.activity_label = QLabel()
         self.activity_label.setAccessibleName("Activity")
@@ -180,7 +196,17 @@ class StatusPanel(QWidget):
         self._pending = pending
         self._refresh()
 
+    def show_notice(self, text: str, timeout_ms: int = NOTICE_MS) -> None:
+        """A line for the rep (an error, what just happened), cleared after ``timeout_ms``."""
+        self.notice_label.setText(text)
+        self.notice_label.setToolTip(text)
+        self._notice_timer.start(timeout_ms)
+
     # -- state out (for the window and tests) ------------------------------------------------
+
+    def notice(self) -> str:
+        return self.notice_label.text()
+
 
     def connection(self) -> str:
         return self._connection
