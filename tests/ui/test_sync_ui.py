@@ -89,13 +89,13 @@ def test_sync_shows_progress_then_online_and_new_content_is_searchable(
         assert panel.activity_words() == "Checking the hub…"
         assert window.pause_action.isEnabled()
     result = finished.args[0]
-    assert result.ok and result.downloaded == 3
-    assert any(text.startswith("Syncing") and "of 3" in text for text in recorder.seen)
+    assert result.ok and result.downloaded == 4
+    assert any(text.startswith("Syncing") and "of 4" in text for text in recorder.seen)
     assert panel.connection() == ONLINE
     assert "Online" in panel.connection_label.text()
     qtbot.waitUntil(lambda: panel.last_sync_label.text() == "Last good sync just now")
     assert panel.activity() is None or panel.activity_words().startswith("Indexing")
-    assert "New content: 3 new or updated documents" in panel.notice()
+    assert "New content: 4 new or updated documents" in panel.notice()
 
     view = window.search_view
     view.search_field.clear()
@@ -121,7 +121,7 @@ def test_pause_holds_the_downloads_until_resumed(qtbot: QtBot, sync_gui: Gui) ->
     assert not sync_gui.sync.state().failures
     with qtbot.waitSignal(sync_gui.sync.sync_finished) as finished:
         window.pause_action.trigger()
-    assert finished.args[0].downloaded == 3
+    assert finished.args[0].downloaded == 4
     assert window.pause_action.text() == "&Pause"
     assert not window.pause_action.isEnabled()
 
@@ -146,3 +146,28 @@ def test_an_unreachable_hub_shows_offline_and_keeps_the_last_good_sync(
     qtbot.waitUntil(lambda: panel.last_sync_label.text() == "Last good sync just now")
     assert "can't be reached" in panel.notice()
     assert window.sync_action.isEnabled()  # the rep can try again
+
+
+def test_preview_tells_the_state_versions_and_the_replacement(
+    qtbot: QtBot, sync_gui: Gui
+) -> None:
+    window = sync_gui.window
+    view = window.search_view
+    qtbot.waitUntil(window.sync_action.isEnabled)
+    with qtbot.waitSignal(sync_gui.bridge.index_finished, timeout=20_000):
+        window.sync_action.trigger()
+    view.search_field.clear()
+    qtbot.keyClicks(view.search_field, "first audit trail")
+    qtbot.waitUntil(lambda: view.current_hit() is not None)
+    hit = view.current_hit()
+    assert hit is not None and hit.title == "Lineage note (2025)"
+    preview = view.preview
+    qtbot.waitUntil(lambda: preview.versions_label.text() != "")
+    assert "Superseded by “Lineage one-pager”" in preview.reason_label.text()
+    assert preview.versions_label.text().startswith("You have the latest, v1")
+    assert "Hub checked just now" in preview.versions_label.text()
+
+    with qtbot.waitSignal(view.results_shown):
+        preview.reason_label.linkActivated.emit("replacement")
+    assert view.search_field.text() == "Lineage one-pager"
+    assert view.current_hit() is not None

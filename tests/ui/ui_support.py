@@ -61,7 +61,7 @@ def write_library(folder: Path) -> Path:
 
 
 def write_hub_folder(root: Path) -> Path:
-    """An approved folder for a hub: a few documents marketing published."""
+    """An approved folder for a hub: four documents marketing published, one superseded."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "Battlecards").mkdir()
     (root / "Battlecards" / "Halyard vs Stratosync.md").write_text(
@@ -73,6 +73,13 @@ def write_hub_folder(root: Path) -> Path:
         encoding="utf-8",
     )
     write_pdf(root / "Lineage one-pager.pdf", ("Lineage in one page", "Audit trails for lineage"))
+    (root / "Lineage note 2025.txt").write_text(
+        "Lineage in 2025: the first audit trail release.\n", encoding="utf-8"
+    )
+    (root / "Lineage note 2025.txt.meta.toml").write_text(
+        'title = "Lineage note (2025)"\nsuperseded_by = "Lineage one-pager.pdf"\n',
+        encoding="utf-8",
+    )
     return root
 
 

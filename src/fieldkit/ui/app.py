@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from fieldkit.core.client import Client, open_client
 from fieldkit.core.credentials import TokenStore
+from fieldkit.core.freshness import FreshnessReport, read_freshness, utc_now
 from fieldkit.core.home import HomePaths
 from fieldkit.core.indexer import IndexService
 from fieldkit.core.library import FolderInfo
@@ -139,6 +140,7 @@ def build_gui(
         has_token=lambda url: tokens.load(url) is not None,
         start_demo=start_demo,
         folder_picker=folder_picker,
+        freshness=_freshness_lookup(client),
     )
     window.build_menus()
     return Gui(
@@ -174,6 +176,19 @@ def _status_function(client: Client) -> Callable[[], SyncStatus]:
         return sync_status(client.home, client.sessions)
 
     return read_status
+
+
+def _freshness_lookup(client: Client) -> Callable[[str], FreshnessReport]:
+    def lookup(doc_id: str) -> FreshnessReport:
+        return read_freshness(
+            client.home,
+            client.sessions,
+            expiring_days=client.settings.expiring_days,
+            now=utc_now(),
+            only=[doc_id],
+        )
+
+    return lookup
 
 
 def _hub_connector(client: Client, tokens: TokenStore) -> HubConnector:

@@ -50,6 +50,7 @@ STATUS_LABELS = {
     "expired": "Expired",
     "withdrawn": "Withdrawn",
     "superseded": "Superseded",
+    "modified": "Changed locally",
     "personal": "Personal",
     "archived": "Archived",
 }
@@ -62,6 +63,7 @@ STATUS_MEANINGS = {
     "expired": "Past its expiry date: check before you use it.",
     "withdrawn": "Withdrawn by marketing: do not use.",
     "superseded": "Replaced by a newer document.",
+    "modified": "Changed on this laptop: not the approved copy any more.",
     "personal": "One of your own files.",
     "archived": "An archived copy, kept for reference.",
 }
@@ -69,13 +71,14 @@ STATUS_MEANINGS = {
 # Most urgent first: sorting by status puts the states a rep must act on at the top.
 STATUS_RANK = {
     "withdrawn": 0,
-    "expired": 1,
-    "superseded": 2,
-    "outdated": 3,
-    "expiring": 4,
-    "current": 5,
-    "personal": 6,
-    "archived": 7,
+    "superseded": 1,
+    "expired": 2,
+    "modified": 3,
+    "outdated": 4,
+    "expiring": 5,
+    "current": 6,
+    "personal": 7,
+    "archived": 8,
 }
 
 _STATUS_ACCENTS = {
@@ -85,6 +88,7 @@ _STATUS_ACCENTS = {
     "expired": "#C53030",
     "withdrawn": "#C53030",
     "superseded": "#6B46C1",
+    "modified": "#C05621",
     "personal": "#4A5568",
     "archived": "#718096",
 }

@@ -31,6 +31,7 @@ from fieldkit.ui.first_run import DemoStarter, FirstRunDialog, HubConnector
 from fieldkit.ui.health import SYNC, HealthDialog, Problem, reading_problems
 from fieldkit.ui.history import QueryHistory
 from fieldkit.ui.launcher import Launcher
+from fieldkit.ui.preview import FreshnessLookup
 from fieldkit.ui.search_view import SearchView
 from fieldkit.ui.settings_dialog import FolderPicker, SettingsDialog, SettingsForm, pick_folder
 from fieldkit.ui.status_bar import NOT_CONNECTED, Activity, EtaClock, StatusPanel
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         has_token: TokenLookup | None = None,
         start_demo: DemoStarter | None = None,
         folder_picker: FolderPicker = pick_folder,
+        freshness: FreshnessLookup | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -104,7 +106,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.history = QueryHistory(qsettings)
         self.search_view = SearchView(
-            client.library, runner, preview_runner, launcher, self.history
+            client.library, runner, preview_runner, launcher, self.history, freshness
         )
         self.search_view.notice_posted.connect(self._on_search_view_notice_posted)
         self.tabs = QTabWidget()
@@ -236,28 +238,27 @@ class MainWindow(QMainWindow):
 
     # -- settings ----------------------------------------------------------------------------
 
-    def settings_form(self, folders: tuple[Path, ...]) -> SettingsForm:
-        state = self._sync.state()
-        url = state.source or "" if state.connection != NOT_CONNECTED else ""
-        has_token = bool(url) and self._has_token is not None and self._has_token(url)
-        return SettingsForm(
-            settings=self._client.settings,
-            hub_url=url,
-            token="",
-            has_token=has_token,
-            mirror=self._client.home.mirror_dir,
-            folders=folders,
-        )
-
     def _on_settings_action_triggered(self) -> None:
         if self._settings_dialog is not None:
             self._settings_dialog.raise_()
             return
-        self._runner.run(self._client.library.folders, self._on_folders_read_for_settings)
+        state = self._sync.state()
+        url = state.source if state.source_kind == "hub" and state.source else ""
+        client, has_token = self._client, self._has_token
 
-    def _on_folders_read_for_settings(self, folders: tuple[FolderInfo, ...]) -> None:
-        personal = tuple(Path(f.path) for f in folders if f.kind == PERSONAL)
-        self.open_settings(self.settings_form(personal))
+        def read_form() -> SettingsForm:
+            # Off the UI thread: the catalog, and the keyring (which may ask the desktop).
+            folders = client.library.folders()
+            return SettingsForm(
+                settings=client.settings,
+                hub_url=url,
+                token="",
+                has_token=bool(url) and has_token is not None and has_token(url),
+                mirror=client.home.mirror_dir,
+                folders=tuple(Path(f.path) for f in folders if f.kind == PERSONAL),
+            )
+
+        self._runner.run(read_form, self.open_settings)
 
     def settings_dialog(self) -> SettingsDialog | None:
         return self._settings_dialog

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.core.extract import Extracted, ExtractionFailed, Unit, extract_file
+from fieldkit.core.freshness import DocumentFreshness, FreshnessReport
 from fieldkit.core.index import Hit
 from fieldkit.core.index.analysis import analyze_token, fold
 from fieldkit.ui import appearance
@@ -61,6 +63,10 @@ _WORD = re.compile(r"\w+", re.U)
 _QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _OPERATORS = frozenset({"and", "or", "not", "to"})
 _PARAGRAPH = "margin-top: 0; margin-bottom: 6px; white-space: pre-wrap;"
+
+
+# Reads the freshness of one document (by id) from the catalog; runs on the preview runner.
+FreshnessLookup = Callable[[str], FreshnessReport]
 
 
 class PreviewError(FieldkitError):
@@ -241,18 +247,25 @@ class PreviewPane(QWidget):
     text_shown = Signal()
     # A preview could not be made; the message is on screen.
     preview_failed = Signal(str)
+    # The freshness details of the document shown arrived (state, reason, versions).
+    freshness_shown = Signal(DocumentFreshness)
+    # The rep asked for the document that replaces this one (its title).
+    replacement_requested = Signal(str)
 
     def __init__(
         self,
         runner: TaskRunner,
         actions: tuple[QAction, ...],
+        freshness: FreshnessLookup | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._runner = runner
+        self._freshness = freshness
         self._hit: Hit | None = None
         self._terms = MatchTerms(frozenset(), ())
         self._sequence = 0
+        self._replacement = ""
         self._page = 1
         self._shown_page = 0
         self._page_count = 0
@@ -299,11 +312,19 @@ class PreviewPane(QWidget):
         status_row.setSpacing(8)
         self._badge = StatusBadge()
         status_row.addWidget(self._badge)
-        self._reason = QLabel()
-        self._reason.setWordWrap(True)
-        self._reason.setAccessibleName("Status reason")
-        status_row.addWidget(self._reason, 1)
+        self.reason_label = QLabel()
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setAccessibleName("Status reason")
+        self.reason_label.setTextFormat(Qt.TextFormat.RichText)
+        self.reason_label.linkActivated.connect(self._on_reason_label_link_activated)
+        status_row.addWidget(self.reason_label, 1)
         details.addLayout(status_row)
+
+        self.versions_label = QLabel()
+        self.versions_label.setWordWrap(True)
+        self.versions_label.setAccessibleName("Versions")
+        self.versions_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        details.addWidget(self.versions_label)
 
         self._path = QLabel()
         self._path.setAccessibleName("File location")
@@ -401,6 +422,7 @@ class PreviewPane(QWidget):
         self._hit = hit
         self._terms = match_terms(query, hit.snippet)
         self._fill_details(hit)
+        self._request_freshness(hit)
         if hit.format == "pdf":
             page = hit.location_number or 1
             if same_document and page == self._shown_page and not self._image.isNull():
@@ -455,7 +477,9 @@ class PreviewPane(QWidget):
             parts.append(", ".join(hit.tags))
         self._meta.setText(" · ".join(parts))
         self._badge.set_status(hit.status)
-        self._reason.setText(appearance.STATUS_MEANINGS.get(hit.status, ""))
+        self.reason_label.setText(_esc(appearance.STATUS_MEANINGS.get(hit.status, "")))
+        self.versions_label.clear()
+        self.versions_label.hide()
         metrics = self._path.fontMetrics()
         self._path.setText(
             metrics.elidedText(hit.path, Qt.TextElideMode.ElideMiddle, max(self.width() - 40, 200))
@@ -466,6 +490,37 @@ class PreviewPane(QWidget):
     def _show_message(self, text: str) -> None:
         self._message.setText(text)
         self._stack.setCurrentWidget(self._message)
+
+    # -- freshness ---------------------------------------------------------------------------
+
+    def _request_freshness(self, hit: Hit) -> None:
+        lookup = self._freshness
+        if lookup is None or hit.personal:
+            return
+        sequence, doc_id = self._sequence, hit.doc_id
+        self._runner.run(lambda: (sequence, lookup(doc_id)), self._on_freshness_read)
+
+    def _on_freshness_read(self, outcome: tuple[int, FreshnessReport]) -> None:
+        sequence, report = outcome
+        hit = self._hit
+        if sequence != self._sequence or hit is None:
+            return
+        document = report.by_id().get(hit.doc_id)
+        if document is None:
+            return
+        self._badge.set_status(document.state)
+        reason = _esc(document.reason)
+        if document.superseded_by_title:
+            reason += " <a href='replacement'>Show it</a>"
+        self.reason_label.setText(reason)
+        self._replacement = document.superseded_by_title or ""
+        self.versions_label.setText(f"{document.details} Hub {report.checked}.")
+        self.versions_label.show()
+        self.freshness_shown.emit(document)
+
+    def _on_reason_label_link_activated(self, _link: str) -> None:
+        if self._replacement:
+            self.replacement_requested.emit(self._replacement)
 
     # -- PDF pages ---------------------------------------------------------------------------
 
@@ -594,6 +649,10 @@ class PreviewPane(QWidget):
         if self._hit is not None and self._hit.format == "pdf":
             self._sequence += 1
             self._request_page()
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def _unit_position(units: tuple[Unit, ...], number: int | None) -> int:

@@ -47,7 +47,7 @@ from fieldkit.ui import appearance
 from fieldkit.ui.facets_model import COUNT, NAME, FacetsModel
 from fieldkit.ui.history import QueryHistory
 from fieldkit.ui.launcher import Launcher
-from fieldkit.ui.preview import PreviewPane
+from fieldkit.ui.preview import FreshnessLookup, PreviewPane
 from fieldkit.ui.results_model import ROW_ROLE, SORT_ROLE, ResultsModel, files_mime_data
 from fieldkit.ui.results_view import ResultsView
 from fieldkit.ui.tasks import TaskRunner
@@ -81,6 +81,7 @@ class SearchView(QWidget):
         preview_runner: TaskRunner,
         launcher: Launcher,
         history: QueryHistory,
+        freshness: FreshnessLookup | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -117,8 +118,11 @@ class SearchView(QWidget):
 
         self._make_actions()
         self.preview = PreviewPane(
-            preview_runner, (self.open_action, self.show_in_folder_action, self.copy_action)
+            preview_runner,
+            (self.open_action, self.show_in_folder_action, self.copy_action),
+            freshness,
         )
+        self.preview.replacement_requested.connect(self._on_preview_replacement_requested)
         self._build()
         self._update_actions()
 
@@ -477,6 +481,10 @@ class SearchView(QWidget):
         if self._index_note:
             parts.append(_esc(self._index_note))
         self.summary.setText(" · ".join(parts))
+
+    def _on_preview_replacement_requested(self, title: str) -> None:
+        self.search_field.setText(title)
+        self._search_now()
 
     def _on_summary_link_activated(self, link: str) -> None:
         kind, _, value = link.partition(":")

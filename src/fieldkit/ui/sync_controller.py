@@ -39,7 +39,8 @@ DEFAULT_INTERVAL_MS = 15 * 60 * 1000
 @dataclass(frozen=True)
 class SyncState:
     connection: str  # status_bar.NOT_CONNECTED, CONNECTED, ONLINE or OFFLINE
-    source: str | None
+    source_kind: str | None  # "hub" or "folder"
+    source: str | None  # the hub's address or the folder
     last_sync_at: datetime | None
     running: bool
     paused: bool
@@ -73,7 +74,7 @@ class SyncController(QObject):
         self._on_progress = on_progress
         self._on_changed_paths = on_changed_paths
         self._control: SyncControl | None = None
-        self._state = SyncState(NOT_CONNECTED, None, None, False, False, 0, (), None)
+        self._state = SyncState(NOT_CONNECTED, None, None, None, False, False, 0, (), None)
         self._sync_after_status = False
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -139,6 +140,7 @@ class SyncController(QObject):
             connection = CONNECTED
         self._set_state(
             connection=connection,
+            source_kind=status.source_kind,
             source=status.source,
             last_sync_at=_parse_time(status.last_sync_at),
             pending=max(status.documents - status.current, 0),

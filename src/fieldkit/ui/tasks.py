@@ -21,7 +21,7 @@ from fieldkit.core.errors import FieldkitError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-ResultCallback = Callable[[Any], None]
+ResultCallback = Callable[[Any], object]
 ErrorCallback = Callable[[BaseException], None]
 
 
@@ -51,7 +51,7 @@ class TaskRunner(QObject):
     def run(
         self,
         fn: Callable[[], T],
-        on_result: Callable[[T], None],
+        on_result: Callable[[T], object],
         on_error: ErrorCallback | None = None,
     ) -> None:
         """Run ``fn`` on a pool thread, then ``on_result(value)`` or ``on_error(exc)`` here."""
@@ -98,7 +98,7 @@ class InlineTaskRunner(TaskRunner):
     def run(
         self,
         fn: Callable[[], T],
-        on_result: Callable[[T], None],
+        on_result: Callable[[T], object],
         on_error: ErrorCallback | None = None,
     ) -> None:
         if self._closed:
