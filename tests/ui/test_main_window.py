@@ -181,8 +181,16 @@ def test_a_facet_click_filters_the_results(qtbot: QtBot, gui: Gui) -> None:
     assert view.filters() == {"format": "pdf"}
     assert "filtered by format: pdf" in view.summary.text()
     with qtbot.waitSignal(view.results_shown):
-        view._on_summary_link_activated("clear-filters:")
+        view.summary.linkActivated.emit("clear-filters:")
     assert len(titles(view)) == 3
+
+    # From the keyboard: Space on a value toggles it.
+    formats = view.facets_model.index(0, 0)
+    view.facets_view.setFocus()
+    view.facets_view.setCurrentIndex(view.facets_model.index(0, 0, formats))
+    with qtbot.waitSignal(view.results_shown):
+        qtbot.keyClick(view.facets_view, Qt.Key.Key_Space)
+    assert len(view.filters()) == 1
 
 
 def test_sorting_by_title_asks_the_index(qtbot: QtBot, gui: Gui) -> None:

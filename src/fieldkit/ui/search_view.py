@@ -274,6 +274,11 @@ class SearchView(QWidget):
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([180, 680, 420])
         layout.addWidget(self.splitter, 1)
+        # Tab goes the way the eye does: search, sort, filters, results, then the preview.
+        QWidget.setTabOrder(self.search_field, self.sort_box)
+        QWidget.setTabOrder(self.sort_box, self.facets_view)
+        QWidget.setTabOrder(self.facets_view, self.results_view)
+        QWidget.setTabOrder(self.results_view, self.preview)
 
     # -- public ------------------------------------------------------------------------------
 
