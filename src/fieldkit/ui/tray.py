@@ -30,16 +30,16 @@ class Tray(QObject):
         super().__init__(parent)
         self._available = QSystemTrayIcon.isSystemTrayAvailable()
         self._status = "fieldkit"
-        self._menu = QMenu()
-        show = self._menu.addAction("Show fieldkit")
+        self.menu = QMenu()
+        show = self.menu.addAction("Show fieldkit")
         show.triggered.connect(self.show_requested)
-        self._menu.addAction(sync_action)
-        self._menu.addSeparator()
-        self._menu.addAction(quit_action)
-        self._icon = QSystemTrayIcon(appearance.icon("fieldkit"), self)
-        self._icon.setContextMenu(self._menu)
-        self._icon.setToolTip(self._status)
-        self._icon.activated.connect(self._on_icon_activated)
+        self.menu.addAction(sync_action)
+        self.menu.addSeparator()
+        self.menu.addAction(quit_action)
+        self.icon = QSystemTrayIcon(appearance.icon("fieldkit"), self)
+        self.icon.setContextMenu(self.menu)
+        self.icon.setToolTip(self._status)
+        self.icon.activated.connect(self._on_icon_activated)
 
     @property
     def available(self) -> bool:
@@ -47,21 +47,21 @@ class Tray(QObject):
 
     def show(self) -> None:
         if self._available:
-            self._icon.show()
+            self.icon.show()
 
     def hide(self) -> None:
-        self._icon.hide()
+        self.icon.hide()
 
     def set_status(self, text: str) -> None:
         self._status = text
-        self._icon.setToolTip(f"fieldkit — {text}")
+        self.icon.setToolTip(f"fieldkit — {text}")
 
     def status(self) -> str:
         return self._status
 
     def notify(self, title: str, text: str) -> None:
-        if self._available and self._icon.isVisible() and self._icon.supportsMessages():
-            self._icon.showMessage(title, text, appearance.icon("fieldkit"), NOTIFY_MS)
+        if self._available and self.icon.isVisible() and self.icon.supportsMessages():
+            self.icon.showMessage(title, text, appearance.icon("fieldkit"), NOTIFY_MS)
         self.notified.emit(title, text)
 
     def _on_icon_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
