@@ -15,26 +15,28 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 import send2trash
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from fieldkit.core import freshness
-from fieldkit.core.catalog import MirrorEntry, MirrorFile
+from fieldkit.core.catalog import KeyValue, MirrorEntry, MirrorFile
 from fieldkit.core.errors import FieldkitError, StorageError, UsageError
 from fieldkit.core.freshness_models import ScannedFile, WatchedFolder
 from fieldkit.core.home import HomePaths
+from fieldkit.core.sync import MANIFEST_KEY
 from fieldkit.core.watch import FolderWatcher
 
 log = logging.getLogger(__name__)
@@ -120,11 +122,10 @@ class _Match:
 class _Known:
     """The versions a file in a watched folder could be a stale copy of."""
 
-    def __init__(self, entries: Iterable[MirrorEntry], now: datetime, expiring_days: int):
+    def __init__(self, rows: Sequence[Row[Any]], now: datetime, expiring_days: int) -> None:
         self.sizes: set[int] = set()
         self.current: set[str] = set()
         self.matches: dict[str, _Match] = {}
-        rows = list(entries)
         titles = {e.doc_id: freshness.display_title(e.title, e.rel_path) for e in rows}
         for entry in rows:
             replacement = entry.superseded_by
@@ -199,6 +200,7 @@ class StaleCopies:
         self._clock = clock
         self._trash = trash
         self._scan_lock = threading.Lock()
+        self._cache: tuple[tuple[object, date], _Known] | None = None
 
     # -- folders -----------------------------------------------------------------------------
 
@@ -277,21 +279,21 @@ class StaleCopies:
         files = hashed = 0
         cancelled = False
         last_flush = time.monotonic()
-        for folder_id, path, info in _walk(scope, home):
+        sizes = known.sizes
+        for folder_id, key, size, mtime_ns in _walk(scope, str(home)):
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
             files += 1
-            key = str(path)
             seen.add(key)
-            if info.st_size not in known.sizes:
+            if size not in sizes:
                 if key in remembered:
                     forget.append(key)
-            elif remembered.get(key) != (info.st_size, info.st_mtime_ns):
+            elif remembered.get(key) != (size, mtime_ns):
                 try:
-                    digest = _sha256(path, cancel)
+                    digest = _sha256(Path(key), cancel)
                 except OSError as exc:
-                    log.info("cannot read %s: %s", path, exc)
+                    log.info("cannot read %s: %s", key, exc)
                     continue
                 if digest is None:
                     cancelled = True
@@ -301,17 +303,18 @@ class StaleCopies:
                     {
                         "path": key,
                         "folder_id": folder_id,
-                        "size": info.st_size,
-                        "mtime_ns": info.st_mtime_ns,
+                        "size": size,
+                        "mtime_ns": mtime_ns,
                         "sha256": digest,
                     }
                 )
-            now = time.monotonic()
-            if len(pending) + len(forget) >= _BATCH_FILES or now - last_flush > _BATCH_SECONDS:
-                self._flush(pending, forget)
-                last_flush = now
-                if progress is not None:
-                    progress(ScanProgress(files, hashed, path))
+            if files % 256 == 0 or pending:
+                now = time.monotonic()
+                if len(pending) + len(forget) >= _BATCH_FILES or now - last_flush > _BATCH_SECONDS:
+                    self._flush(pending, forget)
+                    last_flush = now
+                    if progress is not None:
+                        progress(ScanProgress(files, hashed, Path(key)))
         if not cancelled:
             forget.extend(
                 key for key in remembered if key not in seen and _in_scope(Path(key), scope)
@@ -447,9 +450,32 @@ class StaleCopies:
     # -- helpers -----------------------------------------------------------------------------
 
     def _known(self) -> _Known:
+        """What the last manifest knows, rebuilt only when the manifest or the day changes."""
+        now = self._clock()
         with self._sessions.begin() as session:
-            entries = session.scalars(select(MirrorEntry)).all()
-        return _Known(entries, self._clock(), self._expiring_days)
+            state = session.get(KeyValue, MANIFEST_KEY)
+            generation = state.value.get("generation") if state is not None else None
+            key = (generation, now.date())
+            cached = self._cache
+            if cached is not None and cached[0] == key and generation is not None:
+                return cached[1]
+            rows = session.execute(
+                select(
+                    MirrorEntry.doc_id,
+                    MirrorEntry.rel_path,
+                    MirrorEntry.title,
+                    MirrorEntry.version,
+                    MirrorEntry.sha256,
+                    MirrorEntry.size,
+                    MirrorEntry.expires,
+                    MirrorEntry.withdrawn,
+                    MirrorEntry.superseded_by,
+                    MirrorEntry.history,
+                )
+            ).all()
+        known = _Known(rows, now, self._expiring_days)
+        self._cache = (key, known)
+        return known
 
     def _folder_rows(self) -> list[tuple[int, Path]]:
         with self._sessions.begin() as session:
@@ -576,27 +602,27 @@ def _is_candidate_name(name: str) -> bool:
     return not (name.startswith((".", "~$")) or name.lower().endswith(_PARTIAL_SUFFIXES))
 
 
-def _walk(
-    scope: list[tuple[int, Path]], skip: Path
-) -> Iterator[tuple[int, Path, os.stat_result]]:
+def _walk(scope: list[tuple[int, Path]], skip: str) -> Iterator[tuple[int, str, int, int]]:
+    """(folder id, path, size, mtime_ns) of every candidate file under the scope."""
     for folder_id, start in scope:
         try:
             info = start.lstat()
         except OSError:
             continue
-        if start.is_symlink():
-            continue
-        if start.is_file():
+        if stat.S_ISREG(info.st_mode):
             if _is_candidate_name(start.name):
-                yield folder_id, start, info
+                yield folder_id, str(start), info.st_size, info.st_mtime_ns
             continue
-        stack = [start]
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        stack = [str(start)]
         while stack:
             current = stack.pop()
             if current == skip:
                 continue
             try:
-                entries = list(os.scandir(current))
+                with os.scandir(current) as listing:
+                    entries = list(listing)
             except OSError as exc:
                 log.info("cannot list %s: %s", current, exc)
                 continue
@@ -605,9 +631,10 @@ def _walk(
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append(Path(entry.path))
+                        stack.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
-                        yield folder_id, Path(entry.path), entry.stat(follow_symlinks=False)
+                        found = entry.stat(follow_symlinks=False)
+                        yield folder_id, entry.path, found.st_size, found.st_mtime_ns
                 except OSError as exc:
                     log.info("cannot read %s: %s", entry.path, exc)
 
