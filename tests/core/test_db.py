@@ -91,3 +91,31 @@ def test_a_newer_schema_is_refused_not_damaged(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="newer fieldkit"):
         upgrade_schema(engine, _OldBase, 4, {})
     engine.dispose()
+
+
+def test_read_then_write_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
+    import threading
+
+    engine = make_engine(sqlite_url(tmp_path / "w.sqlite3"))
+    upgrade_schema(engine, CatalogBase, CATALOG_SCHEMA_VERSION, CATALOG_MIGRATIONS)
+    sessions = session_factory(engine)
+    errors: list[BaseException] = []
+
+    def reader_then_writer() -> None:
+        try:
+            with sessions.begin() as session:
+                session.query(LibraryFolder).count()
+                session.add(LibraryFolder(path="/from-thread", kind="personal"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    with sessions.begin() as session:
+        session.query(LibraryFolder).count()
+        thread = threading.Thread(target=reader_then_writer)
+        thread.start()
+        session.add(LibraryFolder(path="/from-main", kind="personal"))
+    thread.join()
+    assert errors == []
+    with sessions.begin() as session:
+        assert session.query(LibraryFolder).count() == 2
+    engine.dispose()
