@@ -48,7 +48,11 @@ _PROBLEM_WORDS = {
     freshness.EXPIRED: "expired",
 }
 # Problems a sync fixes: the message then ends with "— update now".
-_SYNC_FIXES = {freshness.OUTDATED, freshness.MODIFIED, NOT_DOWNLOADED}
+_SYNC_FIXES = {
+    _PROBLEM_WORDS[freshness.OUTDATED],
+    _PROBLEM_WORDS[freshness.MODIFIED],
+    NOT_DOWNLOADED,
+}
 
 
 class KitNotReady(FieldkitError):
@@ -250,10 +254,7 @@ class Kits:
             for doc_id, title in zip(kit.doc_ids, kit.titles, strict=True)
         )
         problems = [item.problem for item in items if item.problem is not None]
-        update_helps = any(
-            item.problem in _SYNC_FIXES or item.state in _SYNC_FIXES for item in items
-            if item.problem is not None
-        )
+        update_helps = any(problem in _SYNC_FIXES for problem in problems)
         if not items:
             message = "The kit is empty — add documents to it."
         elif problems:
@@ -520,7 +521,7 @@ def _item_status(
             details="",
         )
     problem: str | None = _PROBLEM_WORDS.get(fresh.state)
-    if fresh.local_path is None and fresh.state != freshness.WITHDRAWN:
+    if problem is None and fresh.local_path is None:
         problem = NOT_DOWNLOADED
     elif problem is None and meeting is not None and fresh.expires:
         expiry = date.fromisoformat(fresh.expires)
