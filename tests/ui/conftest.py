@@ -18,6 +18,7 @@ from fieldkit.core.home import HomePaths
 _PLATFORM_NOISE = (
     "This plugin does not support propagateSizeHints()",
     "This plugin does not support raise()",
+    "This plugin does not support grabbing the keyboard",
 )
 _PROBLEMS = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
 

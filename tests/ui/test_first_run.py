@@ -74,7 +74,7 @@ def test_first_run_connects_to_a_hub_and_syncs(
                 dialog.connect_button.click()
             assert not dialog.isVisible()
             assert gui.sync.state().connection == ONLINE
-            assert sync_status(empty_client.home, empty_client.sessions).current == 3
+            assert sync_status(empty_client.home, empty_client.sessions).current == 4
             assert qsettings.value(FIRST_RUN_KEY, type=bool)
         finally:
             gui.close()

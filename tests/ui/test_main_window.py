@@ -104,6 +104,14 @@ def test_enter_opens_the_top_hit_and_remembers_the_query(
     assert launcher.opened == [library_folder / "Sentinel data sheet.pdf"]
     assert gui.window.history.queries()[0] == "anomaly"
 
+    # Alt+Down offers the recent searches; picking one searches for it.
+    view.search_field.clear()
+    qtbot.keyClick(view.search_field, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    popup = view.search_field.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    assert popup.model().index(0, 0).data() == "anomaly"
+    popup.hide()
+
 
 def test_actions_open_show_and_copy_the_selected_file(
     qtbot: QtBot, gui: Gui, launcher: RecordingLauncher, library_folder: Path

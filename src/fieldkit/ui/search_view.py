@@ -167,8 +167,10 @@ class SearchView(QWidget):
         self.search_field.setClearButtonEnabled(True)
         self.search_field.setAccessibleName("Search")
         self.search_field.setAccessibleDescription(
-            "Type to search; Enter opens the top result; Down moves to the results."
+            "Type to search; Enter opens the top result; Down moves to the results; "
+            "Alt+Down lists recent searches."
         )
+        self.search_field.setToolTip("Enter opens the top result · Alt+↓ recent searches")
         self.search_field.addAction(
             appearance.icon("search"), QLineEdit.ActionPosition.LeadingPosition
         )
@@ -522,6 +524,8 @@ class SearchView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             if watched is self.search_field and event.key() == Qt.Key.Key_Down:
+                if event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                    return self._show_history()
                 popup = self.search_field.completer().popup()
                 if popup is None or not popup.isVisible():
                     return self._focus_results()
@@ -533,6 +537,15 @@ class SearchView(QWidget):
                 self._on_facets_view_clicked(self.facets_view.currentIndex())
                 return True
         return super().eventFilter(watched, event)
+
+    def _show_history(self) -> bool:
+        """Recent searches in the completer's popup (Alt+Down), whatever is typed."""
+        if not self._history.queries():
+            return False
+        completer = self.search_field.completer()
+        completer.setCompletionPrefix("")
+        completer.complete()
+        return True
 
     def _focus_results(self) -> bool:
         if self.proxy.rowCount() == 0:
