@@ -361,7 +361,7 @@ def test_a_file_saved_into_a_watched_folder_becomes_searchable(
     qsettings: QSettings,
     library_folder: Path,
 ) -> None:
-    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=True)
+    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=True, scan_delay_ms=0)
     qtbot.addWidget(gui.window)
     gui.window.show()
     gui.start(sync_now=False)

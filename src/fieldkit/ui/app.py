@@ -43,6 +43,7 @@ from fieldkit.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
+STARTUP_SCAN_DELAY_MS = 1500
 ORGANIZATION = "fieldkit"
 APPLICATION = "fieldkit"
 
@@ -60,17 +61,27 @@ class Gui:
     index_service: IndexService
     watcher: FolderWatcher | None
     sync: SyncController
+    # The reconcile scan waits this long after start, so the first search has the CPU.
+    scan_delay_ms: int = STARTUP_SCAN_DELAY_MS
     _started: bool = field(default=False, repr=False)
+    _watching: bool = field(default=False, repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     def start(self, *, sync_now: bool = True) -> None:
         """Start the indexer, watching and syncing, and show the window's state."""
         self._started = True
         self.index_service.start()
-        self.runner.run(self.client.library.folders, self._on_folders_read)
         self.sync.start(sync_now=sync_now)
         self.window.start()
+        QTimer.singleShot(self.scan_delay_ms, self._begin_watching)
+
+    def _begin_watching(self) -> None:
+        if not self._closed:
+            self.runner.run(self.client.library.folders, self._on_folders_read)
 
     def _on_folders_read(self, folders: tuple[FolderInfo, ...]) -> None:
+        if self._closed:
+            return
         if self.watcher is None:
             self.index_service.request(None)
             return
@@ -78,13 +89,15 @@ class Gui:
             self.watcher.watch(Path(folder.path))
         # The watcher asks for a full reconcile scan as it starts.
         self.watcher.start()
+        self._watching = True
 
     def close(self) -> None:
         """Stop background work (syncs are cancelled; their partial downloads resume later)."""
+        self._closed = True
         self.sync.stop()
+        if self._watching and self.watcher is not None:
+            self.watcher.stop()
         if self._started:
-            if self.watcher is not None:
-                self.watcher.stop()
             self.index_service.stop()
         for runner in (self.sync_runner, self.preview_runner, self.runner):
             runner.shutdown()
@@ -103,6 +116,7 @@ def build_gui(
     start_demo: DemoStarter | None = None,
     folder_picker: FolderPicker = pick_folder,
     sync_interval_ms: int = DEFAULT_INTERVAL_MS,
+    scan_delay_ms: int = STARTUP_SCAN_DELAY_MS,
 ) -> Gui:
     tokens = tokens if tokens is not None else TokenStore(client.home)
     runner = runner if runner is not None else TaskRunner(threads=2)
@@ -144,7 +158,16 @@ def build_gui(
     )
     window.build_menus()
     return Gui(
-        client, window, runner, preview_runner, sync_runner, bridge, index_service, watcher, sync
+        client,
+        window,
+        runner,
+        preview_runner,
+        sync_runner,
+        bridge,
+        index_service,
+        watcher,
+        sync,
+        scan_delay_ms,
     )
 
 
