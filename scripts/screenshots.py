@@ -230,6 +230,17 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     settle(app)
     save(window, out, "results-statuses")
 
+    # The rep adds a folder of their own, with one file that cannot be read.
+    own = server.hub.root.parent / "My files"
+    own.mkdir()
+    (own / "Call notes ACME.txt").write_text("ACME asked for the FHIR R4 mapping.\n", encoding="utf-8")
+    (own / "Old price list.pdf").write_bytes(b"%PDF-1.4\n damaged beyond repair")
+    gui.client.library.add_folder(own)
+    indexed: list[object] = []
+    gui.bridge.index_finished.connect(indexed.append)
+    gui.index_service.request(None)
+    wait_until(app, lambda: bool(indexed))
+    wait_until(app, lambda: "problem" in window.status_panel.health_button.text())
     window.status_panel.health_button.click()
     settle(app)
     dialog = window.health_dialog()
