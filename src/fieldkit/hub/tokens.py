@@ -17,8 +17,13 @@ from fieldkit.core.errors import UsageError
 from fieldkit.hub.models import Rep, utcnow
 
 
+TOKEN_PREFIX = "fk_"
+
+
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """A random token. The prefix makes it recognisable (in a config file, a secret scanner)
+    and keeps it from starting with "-", which a command line would take for an option."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def token_digest(token: str) -> str:
