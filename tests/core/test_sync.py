@@ -19,6 +19,7 @@ from fieldkit.core.credentials import TokenStore
 from fieldkit.core.errors import AuthError
 from fieldkit.core.source import HubSource, SourceUnreachable
 from fieldkit.core.sync import (
+    SyncBusy,
     SyncControl,
     Syncer,
     SyncProgress,
@@ -432,3 +433,24 @@ def test_many_documents_in_parallel(hub: RunningHub, client: ClientHome, root: P
     assert result.ok and result.downloaded == 125
     assert client.mirror() == documents(root)
     assert {sha(v) for v in client.mirror().values()} == {sha(v) for v in documents(root).values()}
+
+
+def test_a_second_sync_at_the_same_time_is_refused(
+    hub: RunningHub, client: ClientHome, root: Path
+) -> None:
+    write(root, "Big.bin", BIG)
+    hub.rescan()
+    control = SyncControl()
+    writer = PausingWriter(control, _doc_id(hub, "Big.bin"))
+    results: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: results.append(client.sync(hub, control=control, open_part=writer))
+    )
+    worker.start()
+    assert writer.paused.wait(30)
+    with pytest.raises(SyncBusy, match="Another sync is already running"):
+        client.sync(hub)
+    control.resume()
+    worker.join(60)
+    assert results[0].ok
+    assert client.sync(hub).ok  # the lock went with the first sync

@@ -111,7 +111,8 @@ class HubSource:
             limits=httpx.Limits(
                 max_connections=connections + 1, max_keepalive_connections=connections + 1
             ),
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            # No pool timeout: a download waiting for a free connection is not "offline".
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s, pool=None),
             event_hooks=dict(event_hooks or {}),
             # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
             verify=not self._url.startswith("http://"),

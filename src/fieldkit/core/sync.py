@@ -23,20 +23,28 @@ import json
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from fieldkit.core.catalog import FolderSourceFile, KeyValue, MirrorEntry, MirrorFile
+from fieldkit.core.catalog import (
+    CatalogBase,
+    FolderSourceFile,
+    KeyValue,
+    MirrorEntry,
+    MirrorFile,
+)
 from fieldkit.core.credentials import TokenStore
 from fieldkit.core.errors import AuthError, FieldkitError, StorageError, UsageError
 from fieldkit.core.home import HomePaths
@@ -60,6 +68,7 @@ ARCHIVE = "archive"
 HUB_KEY = "hub"
 MANIFEST_KEY = "manifest"
 LAST_SYNC_KEY = "last_sync"
+LOCK_FILE = "sync.lock"
 # Room left on the disk after the downloads, so the laptop does not end up completely full.
 DISK_RESERVE = 32 * 1024 * 1024
 PROGRESS_INTERVAL_S = 0.1
@@ -174,6 +183,10 @@ class SyncCancelled(FieldkitError):
 
 class ChecksumMismatch(FieldkitError):
     """The bytes received do not have the manifest's hash."""
+
+
+class SyncBusy(FieldkitError):
+    """Another sync (the app, or a CLI run) is working on this mirror right now."""
 
 
 class PathBlocked(FieldkitError):
@@ -521,6 +534,10 @@ class Syncer:
     def run(self) -> SyncResult:
         for folder in (self._mirror, self._archive, self._edits, self._downloads):
             folder.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self._home.root / LOCK_FILE):
+            return self._run()
+
+    def _run(self) -> SyncResult:
         state = _load_value(self._sessions, MANIFEST_KEY)
         etag = state.get("etag") if state.get("source") == self._source.key else None
         try:
@@ -622,35 +639,27 @@ class Syncer:
         return metadata_changed
 
     def _load_state(self) -> tuple[dict[str, _Wanted], dict[str, _Installed]]:
+        # Core selects on the tables: this runs over every document on every sync, and the
+        # ORM's row loading would cost more than the whole no-change sync may take.
+        entries = _table(MirrorEntry)
+        files = _table(MirrorFile)
+        wanted_columns = ("doc_id", "rel_path", "version", "sha256", "size", "hub_modified",
+                          "withdrawn", "pinned")
+        installed_columns = ("doc_id", "area", "rel_path", "version", "sha256", "size",
+                             "mtime_ns")
         with self._sessions.begin() as session:
+            connection = session.connection()
             wanted = {
-                row.doc_id: _Wanted(*row)
-                for row in session.execute(
-                    select(
-                        MirrorEntry.doc_id,
-                        MirrorEntry.rel_path,
-                        MirrorEntry.version,
-                        MirrorEntry.sha256,
-                        MirrorEntry.size,
-                        MirrorEntry.hub_modified,
-                        MirrorEntry.withdrawn,
-                        MirrorEntry.pinned,
-                    )
-                )
+                row[0]: _Wanted(*row)
+                for row in connection.execute(
+                    select(*(entries.c[name] for name in wanted_columns))
+                ).all()
             }
             installed = {
-                row.doc_id: _Installed(*row)
-                for row in session.execute(
-                    select(
-                        MirrorFile.doc_id,
-                        MirrorFile.area,
-                        MirrorFile.rel_path,
-                        MirrorFile.version,
-                        MirrorFile.sha256,
-                        MirrorFile.size,
-                        MirrorFile.mtime_ns,
-                    )
-                )
+                row[0]: _Installed(*row)
+                for row in connection.execute(
+                    select(*(files.c[name] for name in installed_columns))
+                ).all()
             }
         return wanted, installed
 
@@ -1293,7 +1302,7 @@ class _Ledger:
                     ),
                     upserts,
                 )
-            entries = MirrorEntry.metadata.tables[MirrorEntry.__tablename__]
+            entries = _table(MirrorEntry)
             session.connection().execute(
                 update(entries)
                 .where(entries.c.doc_id == bindparam("entry_id"))
@@ -1357,6 +1366,36 @@ class _ProgressMeter:
                 current=self._current,
             )
         )
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an OS lock on ``path`` for one sync; the OS drops it if the process dies."""
+    with open(path, "a+b") as handle:
+        try:
+            _lock(handle.fileno())
+        except OSError as exc:
+            raise SyncBusy(
+                "Another sync is already running for this library; try again once it is done."
+            ) from exc
+        yield
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _table(model: type[CatalogBase]) -> Table:
+    return model.metadata.tables[model.__tablename__]
 
 
 def _open_append(path: Path) -> BinaryIO:
