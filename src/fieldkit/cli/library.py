@@ -181,6 +181,7 @@ def run_search(args: argparse.Namespace) -> int:
                 emit_json(results_json(run_one(query)))
             return 0
         results = run_one(args.query)
+        client.signals.search_run(args.query, results.total)
     if args.json:
         emit_json(results_json(results))
     else:

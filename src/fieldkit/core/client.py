@@ -6,7 +6,7 @@ The CLI and the desktop app both start here, so tests build exactly the graph us
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -23,6 +23,7 @@ from fieldkit.core.extract import ExtractionPool
 from fieldkit.core.home import HomePaths
 from fieldkit.core.index import SearchIndex
 from fieldkit.core.library import ARCHIVE, MIRROR, Library
+from fieldkit.core.outbox import Outbox, UsageSignals
 from fieldkit.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ class Client:
     settings: Settings
     index: SearchIndex
     library: Library
+    outbox: Outbox
+    signals: UsageSignals = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The opt-out is read at each signal, so a changed setting applies at once.
+        self.signals = UsageSignals(self.outbox, lambda: self.settings.usage_signals)
 
     def close(self) -> None:
         self.library.close()
@@ -77,7 +84,7 @@ def open_client(home: HomePaths) -> Client:
     )
     library.ensure_folder(home.mirror_dir, MIRROR)
     library.ensure_folder(home.archive_dir, ARCHIVE)
-    return Client(home, engine, sessions, settings, index, library)
+    return Client(home, engine, sessions, settings, index, library, Outbox(engine))
 
 
 def _load_settings(sessions: sessionmaker[Session]) -> Settings:
