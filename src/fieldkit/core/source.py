@@ -333,7 +333,7 @@ class FolderSource:
     def _scan(self) -> list[dict[str, Any]]:
         with self._sessions.begin() as session:
             known = {row.rel_path: row for row in session.scalars(select(FolderSourceFile))}
-        found: dict[str, os.stat_result] = dict(_walk_documents(self._root))
+        found, sidecars = _walk_documents(self._root)
         now = _now()
         changed: list[FolderSourceFile] = []
         for rel_path, info in found.items():
@@ -352,21 +352,32 @@ class FolderSource:
                 session.execute(
                     delete(FolderSourceFile).where(FolderSourceFile.rel_path.in_(gone))
                 )
-            for row in changed:
-                session.merge(row)
+            replaced = [row.rel_path for row in changed if row.rel_path in known]
+            for batch in range(0, len(replaced), 500):
+                session.execute(
+                    delete(FolderSourceFile).where(
+                        FolderSourceFile.rel_path.in_(replaced[batch : batch + 500])
+                    )
+                )
+            session.add_all(changed)
+            session.flush()
             rows = list(session.scalars(select(FolderSourceFile)))
         ids_by_path = {row.rel_path: row.doc_id for row in rows}
-        return [self._document(row, ids_by_path) for row in rows]
+        return [self._document(row, ids_by_path, sidecars) for row in rows]
 
-    def _document(self, row: FolderSourceFile, ids_by_path: dict[str, str]) -> dict[str, Any]:
+    def _document(
+        self, row: FolderSourceFile, ids_by_path: dict[str, str], sidecars: set[str]
+    ) -> dict[str, Any]:
         from fieldkit.hub.paths import SIDECAR_SUFFIX
-        from fieldkit.hub.sidecar import read_sidecar
+        from fieldkit.hub.sidecar import Metadata, read_sidecar
 
-        sidecar = self._root / (row.rel_path + SIDECAR_SUFFIX)
-        result = read_sidecar(sidecar, f"{row.rel_path}{SIDECAR_SUFFIX}")
-        for problem in result.problems:
-            log.warning("%s", problem)
-        meta = result.metadata
+        sidecar = row.rel_path + SIDECAR_SUFFIX
+        meta = Metadata()
+        if sidecar in sidecars:
+            result = read_sidecar(self._root / sidecar, sidecar)
+            for problem in result.problems:
+                log.warning("%s", problem)
+            meta = result.metadata
         return {
             "id": row.doc_id,
             "path": row.rel_path,
@@ -436,9 +447,12 @@ def _next_version(
     )
 
 
-def _walk_documents(root: Path) -> Iterator[tuple[str, os.stat_result]]:
-    from fieldkit.hub.paths import is_document_name, is_visible_dir_name
+def _walk_documents(root: Path) -> tuple[dict[str, os.stat_result], set[str]]:
+    """The documents under ``root`` with their stat, and the sidecar files present."""
+    from fieldkit.hub.paths import SIDECAR_SUFFIX, is_document_name, is_visible_dir_name
 
+    documents: dict[str, os.stat_result] = {}
+    sidecars: set[str] = set()
     stack = [root]
     while stack:
         current = stack.pop()
@@ -452,11 +466,15 @@ def _walk_documents(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                 if entry.is_dir(follow_symlinks=False):
                     if is_visible_dir_name(entry.name):
                         stack.append(Path(entry.path))
-                elif entry.is_file(follow_symlinks=False) and is_document_name(entry.name):
+                elif entry.is_file(follow_symlinks=False):
                     rel = Path(entry.path).relative_to(root).as_posix()
-                    yield rel, entry.stat(follow_symlinks=False)
+                    if is_document_name(entry.name):
+                        documents[rel] = entry.stat(follow_symlinks=False)
+                    elif entry.name.endswith(SIDECAR_SUFFIX):
+                        sidecars.add(rel)
             except OSError as exc:
                 log.warning("cannot read %s in the source folder: %s", entry.path, exc)
+    return documents, sidecars
 
 
 def _hash_file(path: Path) -> str:

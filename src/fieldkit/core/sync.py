@@ -1232,7 +1232,7 @@ class _Ledger:
     rename and its batch leaves files the next sync recognises by their hash and adopts.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], *, every_s: float = 1.0) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, every_s: float = 5.0) -> None:
         self._sessions = sessions
         self._every_s = every_s
         self._rows: dict[str, dict[str, Any] | None] = {}
