@@ -468,11 +468,17 @@ def test_apply_deletes(index: SearchIndex) -> None:
     assert index.doc_ids() == {"b"}
 
 
-def test_many_small_commits_then_a_merge(index: SearchIndex) -> None:
-    for i in range(engine.MAX_SEGMENTS + 3):
+def test_many_small_commits_merge_into_few_segments(index: SearchIndex, tmp_path: Path) -> None:
+    for i in range(40):
         index.apply([make_doc(f"d{i}", f"Doc {i}", f"update number{i} shared")], [])
-    assert search(index, "shared").total == engine.MAX_SEGMENTS + 3
-    assert ids(search(index, "number5")) == ["d5"]
+    index.apply([make_doc("d5", "Doc 5", "replaced shared")], ["d7"])
+    assert search(index, "shared").total == 39
+    assert ids(search(index, "number6")) == ["d6"]
+    assert search(index, "number5").total == 0
+    tocs = sorted((tmp_path / "index").glob("_MAIN_*.toc"))
+    assert len(tocs) == 1
+    segments = {p.stem for p in (tmp_path / "index").iterdir() if p.stem.startswith("MAIN_")}
+    assert len(segments) < 2 * engine.TIER_FANOUT
 
 
 def test_searches_see_updates_from_another_thread(index: SearchIndex) -> None:

@@ -58,13 +58,16 @@ log_ = logging.getLogger(__name__)
 
 VERSION_FILE = "fieldkit-index.json"
 INDEX_NAME = "MAIN"
+OPEN_ATTEMPTS = 5
 WRITE_TIMEOUT_S = 10.0
-SMALL_BATCH = 50  # batches up to this size commit without merging (a write costs ~ms)
-MAX_SEGMENTS = 12  # ... unless the index has this many segments: then merge
+SMALL_BATCH = 50  # batches up to this size only merge small segments (a write costs ~ms)
+TIER_FANOUT = 5  # segments of one size class merged together once there are this many
+SMALL_SEGMENT_DOCS = 2000
 MAX_LIMIT = 1000
 SNIPPET_HITS = 10  # hits that get a location and a snippet
 FEW_HITS = 3  # fewer hits than this: try a corrected query
 RARE = 2  # a word in at most this many documents may be a typo
+MAX_SPELL_WORDS = 6  # longer queries are not spell-checked
 POSTINGS_CACHE_IDS = 400_000
 
 # Ranking multipliers by status: current versions first, expired and withdrawn pushed down.
@@ -154,30 +157,76 @@ def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
     it keeps readers of merged-away segments (documents appear twice) and reuses a segment's
     reader after documents in it were deleted (deleted documents still match).
     """
-    toc = TOC.read(ix.storage, ix.indexname)
     reusable: dict[tuple[str, int], IndexReader] = {}
     if old is not None:
         for leaf, _ in old.reader().leaf_readers():
             segment = leaf.segment()
             if segment is not None:
                 reusable[(segment.segment_id(), segment.deleted_count())] = leaf
-    readers: list[IndexReader] = []
-    for seg in toc.segments:
-        # A lone segment reader is the whole reader and must carry the new generation.
-        kept = reusable.pop((seg.segment_id(), seg.deleted_count()), None)
-        if kept is None or len(toc.segments) == 1:
-            kept = SegmentReader(ix.storage, toc.schema, seg, generation=toc.generation)
-        readers.append(kept)
-    for unused in reusable.values():
-        unused.close()
-    reader: IndexReader
+    attempt = 0
+    while True:
+        attempt += 1
+        toc = TOC.read(ix.storage, ix.indexname)
+        opened: list[IndexReader] = []
+        try:
+            readers: list[IndexReader] = []
+            for seg in toc.segments:
+                # A lone segment reader is the whole reader and must carry the new generation.
+                kept = reusable.get((seg.segment_id(), seg.deleted_count()))
+                if kept is None or len(toc.segments) == 1:
+                    kept = SegmentReader(ix.storage, toc.schema, seg, generation=toc.generation)
+                    opened.append(kept)
+                readers.append(kept)
+        except FileNotFoundError:
+            # A commit replaced this generation and removed merged segments meanwhile.
+            for reader in opened:
+                reader.close()
+            if attempt == OPEN_ATTEMPTS:
+                raise
+            continue
+        kept_ids = {id(r) for r in readers}
+        for unused in reusable.values():
+            if id(unused) not in kept_ids:
+                unused.close()
+        return Searcher(_combine(readers, toc), fromindex=ix, weighting=_weighting())
+
+
+def _combine(readers: list[IndexReader], toc: TOC) -> IndexReader:
     if not readers:
-        reader = EmptyReader(toc.schema)
-    elif len(readers) == 1:
-        reader = readers[0]
-    else:
-        reader = MultiReader(readers, generation=toc.generation)
-    return Searcher(reader, fromindex=ix, weighting=_weighting())
+        return EmptyReader(toc.schema)
+    if len(readers) == 1:
+        return readers[0]
+    return MultiReader(readers, generation=toc.generation)
+
+
+def _tier(segment: Any) -> int:
+    return int(log(max(1, segment.doc_count()), TIER_FANOUT))
+
+
+def _merge_tiers(writer: Any, segments: list[Any], max_docs: int | None = None) -> list[Any]:
+    """Merge policy: once ``TIER_FANOUT`` segments share a size class, merge them into the new
+    segment (log-structured: each document is rewritten about log5(n) times, and an index
+    keeps at most four segments per size class). Segments with many deletions shrink into a
+    lower class and get merged (and purged) sooner."""
+    tiers: dict[int, list[Any]] = {}
+    for segment in segments:
+        tiers.setdefault(_tier(segment), []).append(segment)
+    keep: list[Any] = []
+    for members in tiers.values():
+        small = max_docs is None or all(m.doc_count_all() <= max_docs for m in members)
+        if len(members) < TIER_FANOUT or not small:
+            keep.extend(members)
+            continue
+        for segment in members:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+    return keep
+
+
+def _merge_small_tiers(writer: Any, segments: list[Any]) -> list[Any]:
+    """The merge policy for small commits: only merges that cost milliseconds."""
+    return _merge_tiers(writer, segments, SMALL_SEGMENT_DOCS)
 
 
 # -- per-segment and per-snapshot caches ----------------------------------------------------
@@ -522,8 +571,8 @@ class SearchIndex:
                     writer.delete_by_term("doc_id", doc_id, searcher=searcher)
             for doc in add:
                 writer.add_document(**record(doc))
-            small = len(add) + len(delete) <= SMALL_BATCH and len(writer.segments) < MAX_SEGMENTS
-            writer.commit(merge=not small)
+            small = len(add) + len(delete) <= SMALL_BATCH
+            writer.commit(mergetype=_merge_small_tiers if small else _merge_tiers)
         except BaseException:
             writer.cancel()
             raise
@@ -568,7 +617,7 @@ class SearchIndex:
         """The query with likely typos replaced by words from the index, or None."""
         text = cap_query(query)
         with self._snapshot() as snap:
-            fixes = _corrections(snap, parse(text))
+            fixes = _corrections(snap, parse(text), thorough=True)
             return _substitute(text, fixes) if fixes else None
 
     def search(self, request: SearchRequest) -> SearchResults:
@@ -589,19 +638,24 @@ class _Fix:
     is_stem: bool
 
 
-def _corrections(snap: Snapshot, root: Node | None) -> list[_Fix]:
-    """A replacement for each plain word that looks like a typo (rare, with a common neighbour)."""
+def _corrections(snap: Snapshot, root: Node | None, *, thorough: bool) -> list[_Fix]:
+    """A replacement for each plain word that looks like a typo (rare, with a common neighbour).
+
+    Only short queries are checked: a typo matters when there are few words to carry the search,
+    and a long question has many rare words that are not typos.
+    """
+    plain = [w for w in words(root) if not w.prefix]
+    if len(plain) > MAX_SPELL_WORDS:
+        return []
     fixes: list[_Fix] = []
-    for word in words(root):
-        if word.prefix:
-            continue
+    for word in plain:
         terms = analyze(word.text)
         if len(terms) != 1:
             continue
         df = snap.frequency(terms[0])
         if df > RARE:
             continue
-        best = best_correction(word.text, snap.frequency, snap.near_terms)
+        best = best_correction(word.text, snap.frequency, snap.near_terms, thorough=thorough)
         if best is not None and best.frequency > max(df, 1) * 10:
             fixes.append(_Fix(word.start, word.end, best.word, best.is_stem))
     return fixes
@@ -630,12 +684,13 @@ class _Search:
         root = parse(self.text)
         plan = Planner(self.snap).plan(root)
         docs = self._matching(plan, allowed)
-        fixes = _corrections(self.snap, root) if root is not None else []
+        few = len(docs) < FEW_HITS
+        fixes = _corrections(self.snap, root, thorough=few) if root is not None else []
         applied: list[_Fix] = []
         did_you_mean: str | None = None
         if fixes:
             fixed_text = _substitute(self.text, fixes)
-            if len(docs) < FEW_HITS:
+            if few:
                 fixed_plan = Planner(self.snap).plan(parse(fixed_text))
                 fixed_docs = self._matching(fixed_plan, allowed)
                 if len(fixed_docs) > len(docs):

@@ -14,20 +14,25 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from whoosh import query as wq
+from whoosh.lang import stopwords_for_language
 
 from fieldkit.core.index.analysis import analyze, fold, stem_word
-from fieldkit.core.index.querylang import Filter, Group, Node, Not, Phrase, Word
+from fieldkit.core.index.querylang import Filter, Group, Node, Not, Phrase, Word, words
 from fieldkit.core.index.schema import TEXT_FIELDS
 from fieldkit.core.index.snippets import Highlight
 
 if TYPE_CHECKING:
     from fieldkit.core.index.engine import Snapshot
 
-TITLE_BOOST = 2.0
+TITLE_BOOST = 0.25  # on top of the title's words counted in the body (tuned on the IR sets)
 PREFIX_SCAN_TERMS = 2000
 PREFIX_DOC_TERMS = 64
 PREFIX_SCORE_TERMS = 8
 MIN_PREFIX = 2
+# A query of this many words reads as a question: its function words ("what", "which",
+# "about") are dropped; shorter queries keep every word the index has.
+VERBOSE_WORDS = 5
+QUERY_STOP_WORDS = frozenset(stopwords_for_language("en"))
 
 DocSet = frozenset[int] | set[int]
 
@@ -63,11 +68,13 @@ def _term_query(fields: tuple[str, ...], term: str) -> wq.Query:
 class Planner:
     def __init__(self, snap: Snapshot) -> None:
         self._snap = snap
+        self._verbose = False
 
     def plan(self, root: Node | None) -> Plan:
         plan = Plan(docs=None)
         if root is None:
             return plan
+        self._verbose = sum(1 for w in words(root) if not w.prefix) >= VERBOSE_WORDS
         if isinstance(root, Group) and root.op == "soft":
             sets = self._soft_sets(root, plan, True)
             if len(sets) >= 2:
@@ -133,6 +140,8 @@ class Planner:
         return docs
 
     def _word(self, word: Word, plan: Plan, positive: bool) -> DocSet | None:
+        if self._verbose and not word.prefix and fold(word.text) in QUERY_STOP_WORDS:
+            return None
         fields = _fields(word.field)
         if word.prefix:
             prefix = fold(word.text).strip("._")

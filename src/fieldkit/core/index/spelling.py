@@ -35,21 +35,6 @@ def edits1(word: str) -> Iterator[str]:
             yield word[:i] + c + word[i:]
 
 
-def damerau(a: str, b: str) -> int:
-    """Optimal-string-alignment distance (a swap of two neighbours is one edit)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[len(b)]
-
-
 @dataclass(frozen=True)
 class Correction:
     """``word`` is a surface word, or an index term (a stem) when ``is_stem``."""
@@ -70,13 +55,15 @@ def best_correction(
     word: str,
     frequency: Callable[[str], int],
     near_terms: Callable[[str, int], Iterable[str]],
+    *,
+    thorough: bool = True,
 ) -> Correction | None:
     """The most frequent known word near ``word``.
 
     ``frequency(term)`` gives an index term's document frequency; ``near_terms(term, n)``
     yields index terms up to ``n`` insertions, deletions or replacements from ``term``. One
-    Damerau edit is tried first (surface words, so the correction reads well); long words then
-    get two edits, swaps included, among index terms (stems).
+    Damerau edit is tried first (surface words, so the correction reads well); when
+    ``thorough``, long words then get two edits, swaps included, among index terms (stems).
     """
     folded = fold(word)
     if not MIN_WORD <= len(folded) <= MAX_WORD or not folded.isalpha():
@@ -92,7 +79,7 @@ def best_correction(
         df = frequency(term)
         if df and (best is None or df > best.frequency):
             best = Correction(candidate, df, False)
-    if best is not None or len(folded) < 6 or own is None:
+    if best is not None or not thorough or len(folded) < 6 or own is None:
         return best
     far: set[str] = set(near_terms(own, 2))
     for swapped in swaps(folded):
@@ -100,8 +87,8 @@ def best_correction(
         if term is not None:
             far.update(near_terms(term, 1))
             far.update(t for twice in swaps(swapped) if (t := analyze_token(twice)) is not None)
-    for term in sorted(far):
-        if term == own or damerau(term, own) > 2:
+    for term in sorted(far):  # each is two edits (a swap counting as one) from the word
+        if term == own:
             continue
         df = frequency(term)
         if df and (best is None or df > best.frequency):
