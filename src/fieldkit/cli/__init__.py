@@ -19,7 +19,10 @@ from fieldkit.core.errors import FieldkitError, UsageError
 log = logging.getLogger(__name__)
 
 # Feature modules under fieldkit.cli, each with register(subparsers).
-COMMAND_MODULES = ("library", "hub", "freshness", "sync", "hub_inbox", "requests", "demo", "app")
+COMMAND_MODULES = (
+    "library", "hub", "freshness", "sync", "hub_inbox", "hub_check", "requests", "demo", "app",
+    "doctor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

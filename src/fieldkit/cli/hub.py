@@ -52,6 +52,8 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="full rescan period, catching changes the watcher missed (default 300)",
     )
+    serve.add_argument("--ssl-certfile", type=Path, metavar="FILE", help="serve HTTPS: certificate")
+    serve.add_argument("--ssl-keyfile", type=Path, metavar="FILE", help="... and its private key")
     serve.set_defaults(run=run_serve)
 
     add = commands.add_parser(
@@ -121,7 +123,14 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"The folder {root} does not exist.")
     hub = Hub.open(root, args.db, poll=args.poll, rescan_interval=args.rescan_interval)
     try:
-        server = HubServer(hub, args.host, args.port, access_log=args.verbose)
+        server = HubServer(
+            hub,
+            args.host,
+            args.port,
+            access_log=args.verbose,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+        )
     except BaseException:
         hub.close()
         raise

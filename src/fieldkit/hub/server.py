@@ -1,7 +1,7 @@
 """Serving the hub with uvicorn: in a background thread (tests, the demo) or blocking (the CLI).
 
 The listening socket is bound before uvicorn starts, so ``port=0`` gets a free port and
-:attr:`HubServer.url` is known at once.
+:attr:`HubServer.url` is known at once. With a certificate and key it serves HTTPS.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import asyncio
 import logging
 import signal
 import socket
+import ssl
 import threading
+from pathlib import Path
 
 import uvicorn
 
@@ -35,13 +37,23 @@ class HubServer:
     """
 
     def __init__(
-        self, hub: Hub, host: str = "127.0.0.1", port: int = 0, *, access_log: bool = False
+        self,
+        hub: Hub,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        access_log: bool = False,
+        ssl_certfile: Path | None = None,
+        ssl_keyfile: Path | None = None,
     ) -> None:
         self.hub = hub
+        if ssl_certfile is not None:
+            _check_tls(ssl_certfile, ssl_keyfile)
         self._socket = _bind(host, port)
         bound_host, bound_port = self._socket.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self.url = f"http://{shown_host}:{bound_port}"
+        scheme = "https" if ssl_certfile is not None else "http"
+        self.url = f"{scheme}://{shown_host}:{bound_port}"
         self._server = uvicorn.Server(
             uvicorn.Config(
                 create_app(hub),
@@ -49,6 +61,8 @@ class HubServer:
                 log_config=None,
                 access_log=access_log,
                 timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+                ssl_certfile=ssl_certfile,
+                ssl_keyfile=ssl_keyfile,
             )
         )
         self._thread: threading.Thread | None = None
@@ -130,6 +144,19 @@ class HubServer:
 
     def _announce(self) -> None:
         log.info("fieldkit hub serving %s on %s", self.hub.root, self.url)
+
+
+def _check_tls(certfile: Path, keyfile: Path | None) -> None:
+    """Load the certificate and key now, so a bad one is a clear message, not a traceback."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise FieldkitError(
+            f"The hub can't use the TLS certificate {certfile}"
+            + (f" and key {keyfile}" if keyfile is not None else "")
+            + f" ({exc}). Check them with: fieldkit hub check --ssl-certfile FILE "
+            "--ssl-keyfile FILE"
+        ) from exc
 
 
 def _bind(host: str, port: int) -> socket.socket:
