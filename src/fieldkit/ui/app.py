@@ -7,8 +7,10 @@ tests, scripts and ``fieldkit demo`` (which hands in ``start_demo``), without gl
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,7 +257,36 @@ def run(
     try:
         gui.window.show()
         QTimer.singleShot(0, gui.start)
-        return int(app.exec())
+        with _quit_on_signals(app):
+            return int(app.exec())
     finally:
         gui.close()
         client.close()
+
+
+@contextmanager
+def _quit_on_signals(app: QApplication) -> Iterator[None]:
+    """Ctrl+C in the terminal, or SIGTERM, closes the app cleanly (the window saves its state).
+
+    Python runs signal handlers only when it has control, so a timer hands it control a few
+    times a second while Qt's event loop runs.
+    """
+    def on_signal(_number: int, _frame: object) -> None:
+        for window in app.topLevelWidgets():
+            window.close()
+        app.quit()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    tick = QTimer()
+    tick.start(250)
+    tick.timeout.connect(_let_python_run)
+    try:
+        yield
+    finally:
+        tick.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _let_python_run() -> None:
+    """Nothing to do: returning to Python is the point (pending signal handlers run)."""
