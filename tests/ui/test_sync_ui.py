@@ -157,12 +157,17 @@ def test_preview_tells_the_state_versions_and_the_replacement(
     with qtbot.waitSignal(sync_gui.bridge.index_finished, timeout=20_000):
         window.sync_action.trigger()
     view.search_field.clear()
-    qtbot.keyClicks(view.search_field, "first audit trail")
-    qtbot.waitUntil(lambda: view.current_hit() is not None)
+    preview = view.preview
+    with qtbot.waitSignal(
+        preview.freshness_shown,
+        timeout=10_000,
+        check_params_cb=lambda document: document.title == "Lineage note (2025)",
+    ) as shown:
+        qtbot.keyClicks(view.search_field, "first audit trail")
+    assert shown.args[0].title == "Lineage note (2025)"
+    assert shown.args[0].state == "superseded"
     hit = view.current_hit()
     assert hit is not None and hit.title == "Lineage note (2025)"
-    preview = view.preview
-    qtbot.waitUntil(lambda: preview.versions_label.text() != "")
     assert "Superseded by “Lineage one-pager”" in preview.reason_label.text()
     assert preview.versions_label.text().startswith("You have the latest, v1")
     assert "Hub checked just now" in preview.versions_label.text()

@@ -54,8 +54,6 @@ TokenLookup = Callable[[str], bool]
 class MainWindow(QMainWindow):
     # The rep changed settings and they were saved.
     settings_saved = Signal(SettingsForm)
-    # The library status (counts, index health) was read.
-    status_read = Signal(LibraryStatus)
 
     def __init__(
         self,
@@ -206,7 +204,6 @@ class MainWindow(QMainWindow):
             "" if status.index_ok else "The search index is being rebuilt; results may be missing."
         )
         self._update_health()
-        self.status_read.emit(status)
 
     # -- first run ---------------------------------------------------------------------------
 

@@ -243,10 +243,6 @@ class PreviewPane(QWidget):
 
     # The page or unit shown changed (1-based number), after a render completed.
     page_shown = Signal(int)
-    # The text of a unit is on screen (for formats previewed as text).
-    text_shown = Signal()
-    # A preview could not be made; the message is on screen.
-    preview_failed = Signal(str)
     # The freshness details of the document shown arrived (state, reason, versions).
     freshness_shown = Signal(DocumentFreshness)
     # The rep asked for the document that replaces this one (its title).
@@ -593,7 +589,6 @@ class PreviewPane(QWidget):
             bar = self.text_view.verticalScrollBar()
             bar.setValue(bar.value() - self.text_view.viewport().height() // 3)
         self._update_nav(unit_title(unit, len(units)))
-        self.text_shown.emit()
         self.page_shown.emit(self._page)
 
     def _mark_style(self) -> str:
@@ -638,7 +633,6 @@ class PreviewPane(QWidget):
     def _on_preview_error(self, error: BaseException) -> None:
         message = str(error) if isinstance(error, FieldkitError) else "No preview for this file."
         self._show_message(message)
-        self.preview_failed.emit(message)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -1,0 +1,251 @@
+"""The desktop app at 20,000 documents: start to a usable window, and keystroke to results.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_ui.py [--docs N] [--runs R]
+
+The first run writes N real-text documents (benchmarks/textcorpus.py, shared with
+bench_index.py) and indexes them into a client home under benchmarks/out/ui-home-N; later runs
+reuse both. Prints figures; asserts nothing.
+
+* Start to usable window: a fresh process (Python, Qt, the client, the window) until the window
+  is painted and lists the library (the first search answered). Measured from before the process
+  is spawned, so interpreter and import time count.
+* Keystroke to results: a keystroke in the search field until the results for the new text are
+  in the list (model updated and the view repainted), with the app as it runs (watcher and
+  indexer threads started). "Single key": the last letter typed after a pause. "Typing": a whole
+  query typed at 8 keys per second, measured from its last key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from textcorpus import build_text_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"
+QUERIES = (
+    "license",
+    "warranty",
+    "copyright holders",
+    "documentation",
+    "software freedom",
+    "redistribution",
+    "kernel",
+    "python",
+    '"without warranty"',
+    "config*",
+    "permission notice",
+    "maintainer",
+    "changelog",
+    "upstream",
+    "bug report",
+    "compiler",
+    "database",
+    "network",
+    "security",
+    "translation",
+)
+TYPING_INTERVAL_MS = 125
+
+
+def ensure_home(docs: int) -> Path:
+    """A client home whose library is the N-document corpus, fully indexed (cached)."""
+    from fieldkit.core.client import open_client
+    from fieldkit.core.home import HomePaths
+
+    corpus = OUT / f"text-{docs}"
+    home_dir = OUT / f"ui-home-{docs}"
+    marker = home_dir / ".indexed"
+    build_text_corpus(corpus, docs)
+    if marker.exists():
+        return home_dir
+    print(f"indexing {docs:,} documents into {home_dir} (once; reused later)…", flush=True)
+    started = time.perf_counter()
+    with open_client(HomePaths(home_dir).ensure()) as client:
+        if not any(f.path == str(corpus.resolve()) for f in client.library.folders()):
+            client.library.add_folder(corpus)
+        report = client.library.index()
+    print(f"  {report.indexed:,} indexed in {time.perf_counter() - started:.0f} s", flush=True)
+    marker.write_text("", encoding="utf-8")
+    return home_dir
+
+
+# -- start to usable window (child process) -----------------------------------------------------
+
+
+def child_start(home_dir: Path, settings_file: Path) -> None:
+    """Open the app; print when the window is painted and when it lists the library."""
+    from PySide6.QtCore import QSettings, QTimer
+
+    from fieldkit.core.client import open_client
+    from fieldkit.core.home import HomePaths
+    from fieldkit.ui.app import build_gui, make_application
+    from fieldkit.ui.launcher import DesktopLauncher
+
+    app = make_application(sys.argv[:1])
+    client = open_client(HomePaths(home_dir))
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    settings.setValue("first_run/done", True)
+    gui = build_gui(client, launcher=DesktopLauncher(), qsettings=settings)
+    marks: dict[str, float] = {}
+
+    def on_results(_results: object) -> None:
+        if "results" not in marks:
+            gui.window.repaint()
+            marks["results"] = time.time()
+            marks["results_cpu"] = time.process_time()
+            app.quit()
+
+    gui.window.search_view.results_shown.connect(on_results)
+    gui.window.show()
+    gui.window.repaint()
+    marks["painted"] = time.time()
+    marks["painted_cpu"] = time.process_time()
+    QTimer.singleShot(0, gui.start)
+    app.exec()
+    gui.close()
+    client.close()
+    print(json.dumps(marks))
+
+
+def measure_start(
+    home_dir: Path, runs: int
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    painted: list[float] = []
+    usable: list[float] = []
+    painted_cpu: list[float] = []
+    usable_cpu: list[float] = []
+    settings_file = OUT / "bench-ui.ini"
+    for _ in range(runs):
+        spawned = time.time()
+        result = subprocess.run(
+            [sys.executable, __file__, "--child-start", str(home_dir), str(settings_file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        marks = json.loads(result.stdout.strip().splitlines()[-1])
+        painted.append(marks["painted"] - spawned)
+        usable.append(marks["results"] - spawned)
+        painted_cpu.append(marks["painted_cpu"])
+        usable_cpu.append(marks["results_cpu"])
+    return painted, usable, painted_cpu, usable_cpu
+
+
+# -- keystroke to results (in process) ----------------------------------------------------------
+
+
+def measure_keystrokes(home_dir: Path) -> tuple[list[float], list[float], list[float]]:
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtTest import QTest
+
+    from fieldkit.core.client import open_client
+    from fieldkit.core.home import HomePaths
+    from fieldkit.ui.app import build_gui, make_application
+    from fieldkit.ui.launcher import DesktopLauncher
+
+    app = make_application(sys.argv[:1])
+    client = open_client(HomePaths(home_dir))
+    settings = QSettings(str(OUT / "bench-ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue("first_run/done", True)
+    gui = build_gui(client, launcher=DesktopLauncher(), qsettings=settings)
+    view = gui.window.search_view
+    gui.window.show()
+    gui.start(sync_now=False)
+    field = view.search_field
+
+    arrived: dict[str, float] = {}
+
+    def on_results(results: object) -> None:
+        query = getattr(results, "query", "")
+        view.results_view.viewport().repaint()
+        arrived.setdefault(query, time.perf_counter())
+
+    view.results_shown.connect(on_results)
+
+    def wait_for(text: str, timeout_s: float = 20.0) -> float:
+        deadline = time.monotonic() + timeout_s
+        while text not in arrived:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no results for {text!r}")
+            app.processEvents()
+        return arrived[text]
+
+    wait_for("")
+    single: list[float] = []
+    typing: list[float] = []
+    search_only: list[float] = []
+    for query in QUERIES:
+        # Single key: all but the last letter, a pause, then the last letter.
+        field.setFocus()
+        field.clear()
+        arrived.clear()
+        QTest.keyClicks(field, query[:-1])
+        wait_for(query[:-1].strip())
+        QTest.qWait(300)
+        arrived.clear()
+        pressed = time.perf_counter()
+        QTest.keyClick(field, query[-1])
+        single.append(wait_for(query) - pressed)
+        search_only.append(view.last_latency_s)
+
+        # Typing the whole query at a steady pace.
+        QTest.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClick(field, Qt.Key.Key_Delete)
+        QTest.qWait(300)
+        arrived.clear()
+        for char in query:
+            QTest.keyClick(field, char)
+            pressed = time.perf_counter()
+            QTest.qWait(TYPING_INTERVAL_MS)
+        typing.append(wait_for(query) - pressed)
+
+    gui.close()
+    client.close()
+    return single, typing, search_only
+
+
+def summary(values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return f"median {statistics.median(ms):6.0f} ms   p95 {p95:6.0f} ms   max {ms[-1]:6.0f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=5, help="cold starts to time")
+    parser.add_argument("--child-start", nargs=2, metavar=("HOME", "SETTINGS"), help="internal")
+    args = parser.parse_args()
+    if args.child_start:
+        child_start(Path(args.child_start[0]), Path(args.child_start[1]))
+        return 0
+
+    home_dir = ensure_home(args.docs)
+    print(f"fieldkit desktop app, {args.docs:,} documents ({home_dir})")
+    painted, usable, painted_cpu, usable_cpu = measure_start(home_dir, args.runs)
+    print(f"start → window painted           {summary(painted)}   ({args.runs} cold starts)")
+    print(f"start → usable (library listed)  {summary(usable)}   target ≤ 1500 ms")
+    print(f"  CPU time of the process until painted  {summary(painted_cpu)}")
+    print(f"  CPU time of the process until usable   {summary(usable_cpu)}")
+    print(f"  (load average when measured: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    single, typing, search_only = measure_keystrokes(home_dir)
+    n = len(QUERIES)
+    print(f"keystroke → results, single key  {summary(single)}   target ≤ 100 ms ({n} queries)")
+    print(f"  of which the search itself     {summary(search_only)}")
+    print(f"keystroke → results, typing      {summary(typing)}   (last key of a burst)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
