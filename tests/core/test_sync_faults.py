@@ -112,6 +112,7 @@ def test_hub_killed_mid_download_resumes_without_refetching(
     worker.join(60)
     first = results[0]
     assert first.offline and not first.ok
+    assert first.message is not None and f"The hub at {hub.url} can't be reached" in first.message
     assert [f.doc_id for f in first.failed] == [big]
     assert "Big/Launch video.mp4" not in client.mirror()
     part = next(client.home.downloads_dir.glob(f"{big}.*.part"))

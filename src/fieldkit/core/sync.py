@@ -520,6 +520,7 @@ class Syncer:
         self._downloads = home.downloads_dir
         self._abort = threading.Event()
         self._unreachable = threading.Event()
+        self._offline_message: str | None = None
         self._bytes_lock = threading.Lock()
         self._bytes = 0
         self._changed: set[Path] = set()
@@ -551,6 +552,16 @@ class Syncer:
             state = _load_value(self._sessions, MANIFEST_KEY)
         refused = tuple(SyncFailure(r["doc_id"], r["reason"]) for r in state.get("refused", []))
         generation = state.get("generation")
+        if fetched is None and state.get("settled"):
+            intact = self._count_if_untouched()
+            if intact is not None:
+                self._save_last_sync(generation, len(refused), settled=True)
+                return SyncResult(
+                    unchanged=intact,
+                    failed=refused,
+                    not_modified=True,
+                    generation=generation if isinstance(generation, int) else None,
+                )
 
         wanted, installed = self._load_state()
         plan = self._plan(wanted, installed, metadata_changed)
@@ -564,7 +575,8 @@ class Syncer:
         cancelled = self._control.cancelled
         offline = self._unreachable.is_set()
         if not cancelled and not offline:
-            self._save_last_sync(generation, len(failed) + len(refused))
+            settled = not (failed or plan.pending)
+            self._save_last_sync(generation, len(failed) + len(refused), settled=settled)
         return SyncResult(
             downloaded=downloaded,
             updated=updated + counts["updated"],
@@ -573,12 +585,7 @@ class Syncer:
             bytes=self._bytes,
             failed=refused + tuple(failed),
             offline=offline,
-            message=(
-                f"{self._source.label} could not be reached during the sync; unfinished downloads "
-                "resume at the next sync."
-                if offline
-                else None
-            ),
+            message=self._offline_message if offline else None,
             archived=counts["archived"],
             pending=plan.pending,
             kept_edits=tuple(self._kept),
@@ -600,7 +607,7 @@ class Syncer:
         with self._sessions.begin() as session:
             existing = {
                 row["doc_id"]: dict(row)
-                for row in session.execute(select(MirrorEntry.__table__)).mappings()
+                for row in session.execute(select(_table(MirrorEntry))).mappings()
             }
             changed = [
                 doc_id
@@ -637,6 +644,22 @@ class Syncer:
             if any(before[k] != after[k] for k in after if k not in _CONTENT_COLUMNS):
                 metadata_changed.add(doc_id)
         return metadata_changed
+
+    def _count_if_untouched(self) -> int | None:
+        """The quick check after a 304 when the last sync left the mirror settled: how many
+        documents are installed, if every mirror file still has the size and modification time
+        it was installed with and nothing else is in the mirror; None if anything differs (then
+        the full plan runs)."""
+        files = _table(MirrorFile)
+        with self._sessions.begin() as session:
+            rows = session.connection().execute(
+                select(files.c.area, files.c.rel_path, files.c.size, files.c.mtime_ns)
+            ).all()
+        scan = _MirrorScan(self._mirror)
+        mirrored = {rel: (size, mtime) for area, rel, size, mtime in rows if area == MIRROR}
+        if scan.odd or mirrored != scan.files:
+            return None
+        return len(rows)
 
     def _load_state(self) -> tuple[dict[str, _Wanted], dict[str, _Installed]]:
         # Core selects on the tables: this runs over every document on every sync, and the
@@ -1029,8 +1052,10 @@ class Syncer:
             except DocumentChanged:
                 _remove_part(part)
                 raise
-            except SourceUnreachable:
-                self._unreachable.set()
+            except SourceUnreachable as exc:
+                if not self._unreachable.is_set():
+                    self._offline_message = f"{exc} Unfinished downloads resume at the next sync."
+                    self._unreachable.set()
                 raise
         raise AssertionError("unreachable")
 
@@ -1152,7 +1177,9 @@ class Syncer:
         self._ledger.flush_when_due()
         self._changed.add(target)
 
-    def _save_last_sync(self, generation: object, problems: int) -> None:
+    def _save_last_sync(self, generation: object, problems: int, *, settled: bool) -> None:
+        """Record a good sync. ``settled``: the mirror now holds the manifest's current state
+        exactly (nothing pending or failed), so the next sync may take the quick path."""
         value = {
             "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "generation": generation,
@@ -1161,6 +1188,9 @@ class Syncer:
         }
         with self._sessions.begin() as session:
             session.merge(KeyValue(key=LAST_SYNC_KEY, value=value))
+            state = session.get(KeyValue, MANIFEST_KEY)
+            if state is not None and bool(state.value.get("settled")) != settled:
+                state.value = {**state.value, "settled": settled}
 
 
 # -- helpers -----------------------------------------------------------------------------------
