@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -84,37 +85,47 @@ def ensure_home(docs: int) -> Path:
 
 
 def child_start(home_dir: Path, settings_file: Path) -> None:
-    """Open the app; print when the window is painted and when it lists the library."""
-    from PySide6.QtCore import QSettings, QTimer
+    """Open the app as ``fieldkit app`` does (fieldkit.ui.launch); print when the window is
+    painted and when it lists the library."""
+    from PySide6.QtCore import QSettings
 
-    from fieldkit.core.client import open_client
     from fieldkit.core.home import HomePaths
-    from fieldkit.ui.app import build_gui, make_application
-    from fieldkit.ui.launcher import DesktopLauncher
+    from fieldkit.ui.launch import Launch, make_application
 
     app = make_application(sys.argv[:1])
-    client = open_client(HomePaths(home_dir))
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
     settings.setValue("first_run/done", True)
-    gui = build_gui(client, launcher=DesktopLauncher(), qsettings=settings)
     marks: dict[str, float] = {}
 
+    def open_library(home: HomePaths) -> Any:
+        from fieldkit.core.client import open_client
+
+        return open_client(home)
+
+    def build(client: Any) -> Any:
+        from fieldkit.ui.app import build_gui
+        from fieldkit.ui.launcher import DesktopLauncher
+
+        return build_gui(client, launcher=DesktopLauncher(), qsettings=settings)
+
     def on_results(_results: object) -> None:
-        if "results" not in marks:
-            gui.window.repaint()
+        if "results" not in marks and launch.gui is not None:
+            launch.gui.window.repaint()
             marks["results"] = time.time()
             marks["results_cpu"] = time.process_time()
             app.quit()
 
-    gui.window.search_view.results_shown.connect(on_results)
-    gui.window.show()
-    gui.window.repaint()
+    def on_ready(gui: Any) -> None:
+        gui.window.search_view.results_shown.connect(on_results)
+
+    launch = Launch(HomePaths(home_dir), settings, build=build, open_client=open_library)
+    launch.gui_ready.connect(on_ready)
+    launch.start()
+    launch.shell.repaint()
     marks["painted"] = time.time()
     marks["painted_cpu"] = time.process_time()
-    QTimer.singleShot(0, gui.start)
     app.exec()
-    gui.close()
-    client.close()
+    launch.close()
     print(json.dumps(marks))
 
 

@@ -14,7 +14,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from fieldkit.ui.app import run
+    from fieldkit.ui.launch import run
     from fieldkit.ui.startup import prepare_application
 
     prepare_application()

@@ -1,26 +1,22 @@
 """The GUI's composition root: builds the app's objects once and passes them into constructors.
 
-``run(home)`` is what ``fieldkit app`` calls. ``build_gui(client, ...)`` builds the same graph for
-tests, scripts and ``fieldkit demo`` (which hands in ``start_demo``), without global state.
+``run(home)`` is what ``fieldkit app`` and ``fieldkit demo`` call (it lives in
+:mod:`fieldkit.ui.launch`, which shows a window before the core is loaded). ``build_gui(client,
+...)`` builds the whole graph for a client, for the app, tests and scripts, without global state.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
 
-from fieldkit.core.client import Client, open_client
+from fieldkit.core.client import Client
 from fieldkit.core.credentials import TokenStore
 from fieldkit.core.freshness import FreshnessReport, read_freshness, utc_now
-from fieldkit.core.home import HomePaths
 from fieldkit.core.indexer import IndexService
 from fieldkit.core.library import FolderInfo
 from fieldkit.core.sync import (
@@ -34,20 +30,22 @@ from fieldkit.core.sync import (
     sync_status,
 )
 from fieldkit.core.watch import FolderWatcher
-from fieldkit.ui import appearance
 from fieldkit.ui.bridge import CoreBridge
 from fieldkit.ui.first_run import DemoStarter, HubConnector
-from fieldkit.ui.launcher import DesktopLauncher, Launcher
+from fieldkit.ui.launch import make_application, run
+from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
 from fieldkit.ui.settings_dialog import FolderPicker, pick_folder
 from fieldkit.ui.sync_controller import DEFAULT_INTERVAL_MS, SyncController
 from fieldkit.ui.tasks import TaskRunner
 
+# The entry points live in fieldkit.ui.launch (Qt only, no core); callers that already loaded
+# the core (fieldkit demo, the diagnostics start-up) find them here too.
+__all__ = ["Gui", "build_gui", "make_application", "run"]
+
 log = logging.getLogger(__name__)
 
 STARTUP_SCAN_DELAY_MS = 1500
-ORGANIZATION = "fieldkit"
-APPLICATION = "fieldkit"
 
 
 @dataclass
@@ -223,70 +221,3 @@ def _hub_connector(client: Client, tokens: TokenStore) -> HubConnector:
         return f"Connected to {connection.location}: {connection.documents:,} {noun}."
 
     return connect
-
-
-def make_application(argv: Sequence[str] | None = None) -> QApplication:
-    existing = QApplication.instance()
-    if isinstance(existing, QApplication):
-        return existing
-    QApplication.setOrganizationName(ORGANIZATION)
-    QApplication.setApplicationName(APPLICATION)
-    QApplication.setApplicationDisplayName("fieldkit")
-    QApplication.setDesktopFileName("fieldkit")
-    app = QApplication(list(argv) if argv is not None else sys.argv[:1])
-    app.setWindowIcon(appearance.icon("fieldkit"))
-    app.setQuitOnLastWindowClosed(True)
-    return app
-
-
-def run(
-    home: HomePaths,
-    *,
-    argv: Sequence[str] | None = None,
-    start_demo: DemoStarter | None = None,
-) -> int:
-    """Open the window on the library in ``home``; returns when the rep quits."""
-    app = make_application(argv)
-    client = open_client(home)
-    gui = build_gui(
-        client,
-        launcher=DesktopLauncher(),
-        qsettings=QSettings(),
-        start_demo=start_demo,
-    )
-    try:
-        gui.window.show()
-        QTimer.singleShot(0, gui.start)
-        with _quit_on_signals(app):
-            return int(app.exec())
-    finally:
-        gui.close()
-        client.close()
-
-
-@contextmanager
-def _quit_on_signals(app: QApplication) -> Iterator[None]:
-    """Ctrl+C in the terminal, or SIGTERM, closes the app cleanly (the window saves its state).
-
-    Python runs signal handlers only when it has control, so a timer hands it control a few
-    times a second while Qt's event loop runs.
-    """
-    def on_signal(_number: int, _frame: object) -> None:
-        for window in app.topLevelWidgets():
-            window.close()
-        app.quit()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    tick = QTimer()
-    tick.start(250)
-    tick.timeout.connect(_let_python_run)
-    try:
-        yield
-    finally:
-        tick.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _let_python_run() -> None:
-    """Nothing to do: returning to Python is the point (pending signal handlers run)."""

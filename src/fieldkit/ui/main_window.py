@@ -30,6 +30,7 @@ from fieldkit.ui.bridge import CoreBridge
 from fieldkit.ui.first_run import DemoStarter, FirstRunDialog, HubConnector
 from fieldkit.ui.health import SYNC, HealthDialog, Problem, reading_problems
 from fieldkit.ui.history import QueryHistory
+from fieldkit.ui.launch import GEOMETRY_KEY
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.preview import FreshnessLookup
 from fieldkit.ui.search_view import SearchView
@@ -41,7 +42,6 @@ from fieldkit.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
-GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 SPLITTER_KEY = "window/splitter"
 RESULTS_HEADER_KEY = "window/results_header"

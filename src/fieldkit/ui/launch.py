@@ -1,0 +1,228 @@
+"""Opening the app fast: a window at once, the library behind it as soon as it is loaded.
+
+Loading the core (SQLAlchemy, Whoosh, the extractors, the sync) costs far more than Qt does, so
+``Launch`` first shows a light window whose search field already takes typing, then imports the
+core and opens the library on a background thread, and swaps in the real window, keeping what
+the rep typed. This module imports only Qt and ``fieldkit.ui.appearance``; keep it that way.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMainWindow, QVBoxLayout, QWidget
+
+from fieldkit.ui import appearance
+
+if TYPE_CHECKING:
+    from fieldkit.core.client import Client
+    from fieldkit.core.home import HomePaths
+    from fieldkit.ui.app import Gui
+    from fieldkit.ui.first_run import DemoStarter
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "fieldkit"
+APPLICATION = "fieldkit"
+GEOMETRY_KEY = "window/geometry"
+DEFAULT_SIZE = (1280, 800)
+PLACEHOLDER = "Search your library  (Ctrl+K)"
+
+
+def make_application(argv: Sequence[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QApplication.setOrganizationName(ORGANIZATION)
+    QApplication.setApplicationName(APPLICATION)
+    QApplication.setApplicationDisplayName("fieldkit")
+    QApplication.setDesktopFileName("fieldkit")
+    app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setWindowIcon(appearance.icon("fieldkit"))
+    app.setQuitOnLastWindowClosed(True)
+    return app
+
+
+class ShellWindow(QMainWindow):
+    """The first second: where the window will be, with a search field that takes typing."""
+
+    def __init__(self, qsettings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("fieldkit")
+        self.setWindowIcon(appearance.icon("fieldkit"))
+        self.resize(*DEFAULT_SIZE)
+        geometry = qsettings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 10, 12, 6)
+        self.search_field = QLineEdit()
+        self.search_field.setPlaceholderText(PLACEHOLDER)
+        self.search_field.setAccessibleName("Search")
+        self.search_field.addAction(
+            appearance.icon("search"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        font = self.search_field.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.search_field.setFont(font)
+        self.search_field.setMinimumHeight(self.search_field.sizeHint().height() + 6)
+        layout.addWidget(self.search_field)
+        self.message = QLabel("Opening your library…")
+        self.message.setAccessibleName("Status")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        layout.addWidget(self.message, 1)
+        self.setCentralWidget(body)
+        self.search_field.setFocus()
+
+
+class Launch(QObject):
+    """Shows the shell, loads the library off the UI thread, then hands over to the window."""
+
+    # The real window is on screen (the shell is gone).
+    gui_ready = Signal(object)  # Gui (typed loosely: this module must not import the core)
+    # The library could not be opened; the shell says why.
+    failed = Signal(str)
+    _loaded = Signal(object)  # Client, from the loading thread
+    _load_failed = Signal(BaseException)
+
+    def __init__(
+        self,
+        home: HomePaths,
+        qsettings: QSettings,
+        *,
+        build: Callable[[Client], Gui],
+        open_client: Callable[[HomePaths], Client],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._home = home
+        self._build = build
+        self._open_client = open_client
+        self.shell = ShellWindow(qsettings)
+        self.gui: Gui | None = None
+        self.client: Client | None = None
+        self._loaded.connect(self._on_loaded)
+        self._load_failed.connect(self._on_load_failed)
+
+    def start(self) -> None:
+        self.shell.show()
+        threading.Thread(target=self._load, name="fieldkit-open", daemon=True).start()
+
+    def _load(self) -> None:
+        """On a background thread: import the core and open the library."""
+        try:
+            client = self._open_client(self._home)
+        except Exception as exc:
+            self._load_failed.emit(exc)
+        else:
+            self._loaded.emit(client)
+
+    def _on_loaded(self, client: Client) -> None:
+        self.client = client
+        gui = self._build(client)
+        self.gui = gui
+        window = gui.window
+        window.setGeometry(self.shell.geometry())
+        typed = self.shell.search_field.text()
+        field = window.search_view.search_field
+        field.setText(typed)
+        field.setCursorPosition(self.shell.search_field.cursorPosition())
+        window.show()
+        self.shell.close()
+        gui.start()
+        field.setFocus()
+        field.deselect()
+        self.gui_ready.emit(gui)
+
+    def _on_load_failed(self, error: BaseException) -> None:
+        from fieldkit.core.errors import FieldkitError
+
+        if isinstance(error, FieldkitError):
+            text = str(error)
+        else:
+            log.error("the library could not be opened", exc_info=error)
+            text = "Something went wrong while opening your library; details are in the log."
+        self.shell.message.setText(f"Your library could not be opened.\n\n{text}")
+        self.shell.search_field.setEnabled(False)
+        self.failed.emit(text)
+
+    def close(self) -> None:
+        if self.gui is not None:
+            self.gui.close()
+        if self.client is not None:
+            self.client.close()
+
+
+def run(
+    home: HomePaths,
+    *,
+    argv: Sequence[str] | None = None,
+    start_demo: DemoStarter | None = None,
+) -> int:
+    """Open the app on the library in ``home``; returns when the rep quits."""
+    app = make_application(argv)
+    qsettings = QSettings()
+
+    def open_library(home: HomePaths) -> Client:
+        from fieldkit.core.client import open_client
+
+        return open_client(home)
+
+    def build(client: Client) -> Gui:
+        from fieldkit.ui.app import build_gui
+        from fieldkit.ui.launcher import DesktopLauncher
+
+        return build_gui(
+            client, launcher=DesktopLauncher(), qsettings=qsettings, start_demo=start_demo
+        )
+
+    launch = Launch(home, qsettings, build=build, open_client=open_library)
+    try:
+        launch.start()
+        with _quit_on_signals(app):
+            code = int(app.exec())
+    finally:
+        launch.close()
+    if launch.gui is None and code == 0:
+        return 1  # the library never opened
+    return code
+
+
+@contextmanager
+def _quit_on_signals(app: QApplication) -> Iterator[None]:
+    """Ctrl+C in the terminal, or SIGTERM, closes the app cleanly (the window saves its state).
+
+    Python runs signal handlers only when it has control, so a timer hands it control a few
+    times a second while Qt's event loop runs.
+    """
+
+    def on_signal(_number: int, _frame: Any) -> None:
+        for window in app.topLevelWidgets():
+            window.close()
+        app.quit()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    tick = QTimer()
+    tick.start(250)
+    tick.timeout.connect(_let_python_run)
+    try:
+        yield
+    finally:
+        tick.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _let_python_run() -> None:
+    """Nothing to do: returning to Python is the point (pending signal handlers run)."""
