@@ -55,6 +55,7 @@ from fieldkit.ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 SEARCH_INTERVAL_MS = 150
+PREVIEW_DELAY_MS = 120
 PAGE_SIZE = 50
 SORTS = (("relevance", "Best match"), ("modified", "Newest first"), ("title", "Title A–Z"))
 
@@ -108,6 +109,10 @@ class SearchView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self._on_preview_timer_timeout)
 
         self.results_model = ResultsModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -567,10 +572,16 @@ class SearchView(QWidget):
         self, _selected: QItemSelection, _deselected: QItemSelection
     ) -> None:
         self._update_actions()
-        hit = self.current_hit()
-        if hit is None:
+        if self.current_hit() is None:
+            self._preview_timer.stop()
             self.preview.clear()
-        elif self.preview.hit() != hit:
+        else:
+            # Coalesced: arrowing through the list or typing fast previews only where it stops.
+            self._preview_timer.start()
+
+    def _on_preview_timer_timeout(self) -> None:
+        hit = self.current_hit()
+        if hit is not None and self.preview.hit() != hit:
             request = self._shown_request
             self.preview.show_hit(hit, request.query if request is not None else "")
 
