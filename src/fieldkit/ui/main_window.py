@@ -152,7 +152,10 @@ class MainWindow(QMainWindow):
         self.pause_action.setToolTip("Pause the downloads; resume later where they stopped")
         self.pause_action.triggered.connect(self._on_pause_action_triggered)
         self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        # The platform's own shortcut where it has one (none on some Linux desktops), and Ctrl+,.
+        shortcuts = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        comma = QKeySequence("Ctrl+,")
+        self.settings_action.setShortcuts([*shortcuts, *([] if comma in shortcuts else [comma])])
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self._on_settings_action_triggered)
         self.health_action = QAction("Sync &health…", self)
