@@ -1,8 +1,12 @@
 """Start-up of the desktop app: the log file, the crash dialog, and a timed quit for smoke tests.
 
-``prepare_application()`` runs before :func:`fieldkit.ui.app.run`, which then uses the same
-QApplication. With ``FIELDKIT_QUIT_AFTER_MS`` set, the app quits by itself after that many
-milliseconds: how a packaged build is smoke-started on a machine without a person at it.
+``prepare_application()`` runs before :func:`fieldkit.ui.launch.run`, which then uses the same
+QApplication. Like ``launch``, this module loads only Qt and light parts of the core, so the
+first window still comes up at once.
+
+With ``FIELDKIT_QUIT_AFTER_MS`` set, the app quits by itself after that many milliseconds: how a
+packaged build is smoke-started on a machine without a person at it. (``fieldkit app`` exits 1
+if the library had not opened by then.)
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from PySide6.QtWidgets import QApplication
 
 from fieldkit.core.errors import UsageError
 from fieldkit.core.logs import install_file_logging
-from fieldkit.ui.app import make_application
-from fieldkit.ui.diagnostics import CrashReporter, install_crash_dialog
+from fieldkit.ui.crash import CrashReporter, install_crash_dialog
+from fieldkit.ui.launch import make_application
 
 log = logging.getLogger(__name__)
 
