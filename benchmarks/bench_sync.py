@@ -6,6 +6,7 @@ fieldkit from the real hub (``fieldkit hub serve`` in its own process), rclone f
 
     .venv/bin/python benchmarks/bench_sync.py                    # 2,000 files, ~500 MB; 10,000 docs
     .venv/bin/python benchmarks/bench_sync.py --files 500 --mb 100 --library 2000   # quicker
+    .venv/bin/python benchmarks/bench_sync.py --only library     # just the 10,000-document part
 
 fieldkit's sync runs in this process (``Syncer.run``: manifest, plan, 4 parallel downloads,
 sha256 while streaming, fsync of every file and its folder, rename into place); the
@@ -250,14 +251,17 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--library", type=int, default=10000)
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--only", choices=("full", "library"), help="run just one of the two")
     args = parser.parse_args()
     if shutil.which("rclone") is None:
         raise SystemExit("rclone is needed: apt-get install -y rclone")
     work = args.work or Path(tempfile.mkdtemp(prefix="fieldkit-bench-sync-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        full_sync(work, args.files, args.mb)
-        no_change_library(work, args.library)
+        if args.only != "library":
+            full_sync(work, args.files, args.mb)
+        if args.only != "full":
+            no_change_library(work, args.library)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
