@@ -16,7 +16,6 @@ from fieldkit.core.db import session_factory
 from fieldkit.core.errors import UsageError
 from fieldkit.hub.models import Rep, utcnow
 
-
 TOKEN_PREFIX = "fk_"
 
 
