@@ -9,15 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from fieldkit.cli.output import ProgressLine, emit_json
-from fieldkit.core.catalog import KeyValue
 from fieldkit.core.client import Client, open_client
 from fieldkit.core.errors import UsageError
 from fieldkit.core.home import resolve_home
 from fieldkit.core.index import Hit, SearchRequest, SearchResults
 from fieldkit.core.library import IndexProgress, IndexReport
+from fieldkit.core.sync import sync_status
 
 SORTS = ("relevance", "modified", "title")
 
@@ -267,23 +265,18 @@ def run_status(args: argparse.Namespace) -> int:
     health = "healthy" if status.index_ok else f"needs a rebuild ({status.index_problem})"
     print(f"Index: {health}")
     print(f"Mirror: {extra['mirror']}")
-    print(f"Hub: {extra['hub'] or 'not connected'}")
+    source = {"hub": "Hub", "folder": "Shared folder"}.get(extra["source_kind"] or "", "Source")
+    print(f"{source}: {extra['hub'] or 'not connected'}")
     print(f"Last good sync: {extra['last_sync'] or 'never'}")
     return 0
 
 
 def status_extra(client: Client) -> dict[str, Any]:
-    with client.sessions.begin() as session:
-        values = {
-            kv.key: kv.value
-            for kv in session.scalars(
-                select(KeyValue).where(KeyValue.key.in_(["hub", "last_sync"]))
-            )
-        }
-    hub = values.get("hub")
-    last_sync = values.get("last_sync")
+    """Where approved content comes from (a hub's URL or a shared folder) and the last sync."""
+    sync = sync_status(client.home, client.sessions)
     return {
-        "hub": hub.get("url") if hub else None,
+        "hub": sync.source,
+        "source_kind": sync.source_kind,
         "mirror": str(client.home.mirror_dir),
-        "last_sync": last_sync.get("at") if last_sync else None,
+        "last_sync": sync.last_sync_at,
     }
