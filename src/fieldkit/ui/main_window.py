@@ -9,12 +9,13 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from fieldkit.core.client import Client
 from fieldkit.core.errors import FieldkitError, UsageError
+from fieldkit.core.index import SearchResults
 from fieldkit.core.indexer import IndexService
 from fieldkit.core.library import (
     PERSONAL,
@@ -46,6 +47,7 @@ STATE_KEY = "window/state"
 SPLITTER_KEY = "window/splitter"
 RESULTS_HEADER_KEY = "window/results_header"
 FIRST_RUN_KEY = "first_run/done"
+FIRST_RESULTS_WAIT_MS = 3000
 
 # Whether a token is saved for a hub address.
 TokenLookup = Callable[[str], bool]
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         self._settings_dialog: SettingsDialog | None = None
         self.first_run_dialog: FirstRunDialog | None = None
         self._indexing = False
+        self._awaiting_first_results = False
 
         self.setWindowTitle("fieldkit")
         self.setWindowIcon(appearance.icon("fieldkit"))
@@ -184,11 +187,27 @@ class MainWindow(QMainWindow):
     # -- start -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Show the state of things; called once the window is on screen."""
+        """Show the state of things; called once the window is on screen.
+
+        The library is listed first; the health of the index and the first-run check wait
+        until then, so the first results do not share the CPU with them.
+        """
         self.tray.show()
+        self._awaiting_first_results = True
+        self.search_view.results_shown.connect(self._on_search_view_results_shown)
+        # Should the first search fail (a damaged index), the rest starts anyway.
+        QTimer.singleShot(FIRST_RESULTS_WAIT_MS, self._after_first_results)
         self.search_view.refresh()
-        self.refresh_library_status()
         self.search_view.focus_search()
+
+    def _on_search_view_results_shown(self, _results: SearchResults) -> None:
+        self._after_first_results()
+
+    def _after_first_results(self) -> None:
+        if not self._awaiting_first_results:
+            return
+        self._awaiting_first_results = False
+        self.refresh_library_status()
         if not self._qsettings.value(FIRST_RUN_KEY, False, type=bool):
             self._runner.run(self._client.library.folders, self._on_folders_read_for_first_run)
 
@@ -202,7 +221,6 @@ class MainWindow(QMainWindow):
     def _on_library_health_read(self, outcome: tuple[LibraryStatus, tuple[Problem, ...]]) -> None:
         status, reading = outcome
         self._reading_problems = reading
-        self.search_view.set_document_count(status.indexed)
         self.search_view.set_index_note(
             "" if status.index_ok else "The search index is being rebuilt; results may be missing."
         )
@@ -387,6 +405,7 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_index_finished(self, report: IndexReport) -> None:
         self._indexing = False
+        self._awaiting_first_results = False
         self.status_panel.set_activity("index", None)
         if report.indexed or report.removed or report.failed or report.rebuilt:
             self.search_view.refresh()
@@ -394,6 +413,7 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_index_failed(self, error: BaseException) -> None:
         self._indexing = False
+        self._awaiting_first_results = False
         self.status_panel.set_activity("index", None)
         message = str(error) if isinstance(error, FieldkitError) else "Indexing failed."
         self.status_panel.show_notice(message)

@@ -411,6 +411,8 @@ class SearchView(QWidget):
         self._shown_request = request
         self.results_model.set_hits(results.hits)
         self.facets_model.set_facets(results.facets, request.filters)
+        if not request.query and not request.filters:
+            self.set_document_count(results.total)  # everything searchable
         self._update_summary()
         self.more_button.setVisible(results.total > len(results.hits))
         if results.hits:
