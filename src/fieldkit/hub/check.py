@@ -136,10 +136,14 @@ def _database_checks(url: str, root: Path | None) -> list[Check]:
                     f"{HUB_SCHEMA_VERSION} when it starts.",
                     "Back it up first (see the admin guide, 'Backups').",
                 )]
-            reps = int(conn.scalar(
-                select(func.count()).select_from(Rep).where(Rep.revoked_at.is_(None))
-            ) or 0)
-            has_admin = conn.scalar(select(func.count()).select_from(AdminCredential)) or 0
+            # A table the hub adds when it starts may not be there yet: then it is empty.
+            reps = admins = 0
+            if Rep.__tablename__ in tables:
+                reps = int(conn.scalar(
+                    select(func.count()).select_from(Rep).where(Rep.revoked_at.is_(None))
+                ) or 0)
+            if AdminCredential.__tablename__ in tables:
+                admins = int(conn.scalar(select(func.count()).select_from(AdminCredential)) or 0)
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc
         return [Check(
@@ -151,7 +155,7 @@ def _database_checks(url: str, root: Path | None) -> list[Check]:
     return [
         Check("database", label, OK, f"{shown} (schema {version})."),
         _reps_check(reps),
-        _admin_check(bool(has_admin)),
+        _admin_check(bool(admins)),
     ]
 
 
