@@ -155,7 +155,7 @@ def test_the_nginx_site_proxies_to_the_units_address() -> None:
     assert "--host 127.0.0.1 --port 8765" in start
     assert "proxy_pass http://127.0.0.1:8765;" in site
     for directive in (
-        "listen 443 ssl;",
+        "listen 443 ssl http2;",
         "ssl_certificate     /etc/fieldkit/hub.crt;",
         "ssl_certificate_key /etc/fieldkit/hub.key;",
         "proxy_buffering off;",
