@@ -10,15 +10,17 @@ The same chain runs at index time (through the Whoosh field analyzer) and at que
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from whoosh.analysis import (
     CharsetFilter,
+    Filter,
     LowercaseFilter,
     RegexTokenizer,
-    StemFilter,
     StopFilter,
 )
+from whoosh.analysis.acore import Token
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
@@ -49,9 +51,19 @@ def make_analyzer() -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=_STOP_WORDS, minsize=MIN_TOKEN)
-        | StemFilter(lang=LANGUAGE, cachesize=100_000)
+        | StemmingFilter()
     )
     return chain
+
+
+class StemmingFilter(Filter):  # type: ignore[misc]
+    """Stems with ``stem_word`` (functools' cache: Whoosh's own cache wrapper costs more)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.stopped:
+                token.text = stem_word(token.text)
+            yield token
 
 
 def fold(text: str) -> str:

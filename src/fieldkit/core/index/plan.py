@@ -57,7 +57,13 @@ class Plan:
 
 
 def _fields(field_name: str | None) -> tuple[str, ...]:
+    """The fields a word is ranked by."""
     return TEXT_FIELDS if field_name is None else (field_name,)
+
+
+def _match_fields(field_name: str | None) -> tuple[str, ...]:
+    """The fields that decide whether a word matches (the body repeats the title)."""
+    return ("body",) if field_name is None else (field_name,)
 
 
 def _term_query(fields: tuple[str, ...], term: str) -> wq.Query:
@@ -142,11 +148,10 @@ class Planner:
     def _word(self, word: Word, plan: Plan, positive: bool) -> DocSet | None:
         if self._verbose and not word.prefix and fold(word.text) in QUERY_STOP_WORDS:
             return None
-        fields = _fields(word.field)
         if word.prefix:
             prefix = fold(word.text).strip("._")
             if len(prefix) >= MIN_PREFIX:
-                return self._prefix(fields, prefix, plan, positive)
+                return self._prefix(word.field, prefix, plan, positive)
         return self._phrase(word.text, word.field, plan, positive)
 
     def _phrase(
@@ -155,10 +160,11 @@ class Planner:
         terms = analyze(text)
         if not terms:
             return None
-        fields = _fields(field_name)
         if positive:
             plan.terms.update(terms)
-            plan.ranking.extend(_term_query(fields, t) for t in dict.fromkeys(terms))
+            ranked = _fields(field_name)
+            plan.ranking.extend(_term_query(ranked, t) for t in dict.fromkeys(terms))
+        fields = _match_fields(field_name)
         if len(terms) == 1:
             return self._snap.term_docs(fields, terms[0])
         if positive:
@@ -166,17 +172,19 @@ class Planner:
         return self._snap.phrase_docs(fields, tuple(terms))
 
     def _prefix(
-        self, fields: tuple[str, ...], prefix: str, plan: Plan, positive: bool
+        self, field_name: str | None, prefix: str, plan: Plan, positive: bool
     ) -> DocSet:
         roots = {prefix}
         stemmed = stem_word(prefix)
         if stemmed != prefix and len(stemmed) >= MIN_PREFIX:
             roots.add(stemmed)
+        fields = _match_fields(field_name)
         expansions = self._snap.expand(fields, roots, PREFIX_SCAN_TERMS)
         chosen = expansions[:PREFIX_DOC_TERMS]
         if positive:
             plan.prefixes.update(roots)
-            plan.ranking.extend(_term_query(fields, t) for t in chosen[:PREFIX_SCORE_TERMS])
+            ranked = _fields(field_name)
+            plan.ranking.extend(_term_query(ranked, t) for t in chosen[:PREFIX_SCORE_TERMS])
         return set().union(*(self._snap.term_docs(fields, t) for t in chosen))
 
 

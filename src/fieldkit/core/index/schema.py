@@ -1,6 +1,7 @@
 """The Whoosh schema: one record per document, with its unit texts stored for locating hits.
 
-Text fields (title, body) are indexed for ranking; the body (title and text) is not stored.
+Text fields (title, body) are indexed for ranking, with positions for phrases; the body
+(title and text) is not stored.
 The pages, slides and sheets are stored as one list so a hit can be located and quoted without
 a second record per unit (which would double the indexing work). Filter fields are indexed
 lower-case with the original value stored for display. A single byte column (``meta``) holds
@@ -19,7 +20,7 @@ from fieldkit.core.index.analysis import analyze, fold, make_analyzer
 from fieldkit.core.index.model import IndexDocument
 
 # Bump when the schema or the analysis changes: an index with another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TEXT_FIELDS = ("title", "body")
 _SEP = "\x1f"
@@ -77,9 +78,10 @@ def record(doc: IndexDocument) -> dict[str, Any]:
         "path": doc.path,
         "title": title_text,
         "_stored_title": doc.title,
-        # The body repeats the title, so ranking sees title and text as one field (the title
-        # field adds a bonus on top): better on every shared IR collection than a title apart.
-        "body": "\n".join([doc.title, *(u.text for u in doc.units)]),
+        # The body repeats the title (and file name words), so ranking sees title and text as
+        # one field, the title field adding a bonus on top: better on every shared IR
+        # collection than a title apart. Matching then only needs the body.
+        "body": "\n".join([title_text, *(u.text for u in doc.units)]),
         "format": doc.format.lower(),
         "_stored_format": doc.format.lower(),
         "status": doc.status.lower(),
