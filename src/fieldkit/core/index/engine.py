@@ -722,7 +722,9 @@ def _corrections(snap: Snapshot, root: Node | None, *, thorough: bool) -> list[_
         best = best_correction(
             word.text, snap.candidate_frequency, snap.near_terms, thorough=thorough
         )
-        if best is not None and best.frequency > max(df, 1) * 10:
+        # A word the library does not contain takes any known neighbour (a small library has
+        # no frequent words to lean on); a rare word needs a far more common one.
+        if best is not None and (df == 0 or best.frequency > df * 10):
             fixes.append(_Fix(word.start, word.end, best.word, best.is_stem))
     return fixes
 
