@@ -15,7 +15,7 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from fieldkit.core.client import Client
@@ -27,6 +27,7 @@ from fieldkit.ui.diagnostics import (
     DiagnosticsDialog,
     doctor_report,
     install_crash_dialog,
+    show_diagnostics,
 )
 from fieldkit.ui.startup import QUIT_AFTER_ENV, prepare_application, quit_after_ms
 from fieldkit.ui.tasks import TaskRunner
@@ -85,6 +86,22 @@ def test_diagnostics_shows_the_doctor_report_and_copies_it(
     with qtbot.waitSignal(dialog.checks_finished):
         qtbot.mouseClick(dialog.rerun_button, Qt.MouseButton.LeftButton)
     assert dialog.checks.topLevelItemCount() == 8
+
+
+def test_show_diagnostics_opens_over_the_window_and_runs_the_checks(
+    qtbot: QtBot, client: Client, runner: TaskRunner, options: DoctorOptions
+) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    dialog = show_diagnostics(window, client, runner, options)
+    assert dialog.parent() is window and dialog.isVisible()
+    with qtbot.waitSignal(dialog.checks_finished):
+        pass
+    assert dialog.checks.topLevelItemCount() == 8
+    assert dialog.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.close()
+    qtbot.waitUntil(lambda: not window.findChildren(DiagnosticsDialog))
 
 
 def test_diagnostics_says_when_the_checks_cannot_run(qtbot: QtBot, runner: TaskRunner) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "crash_report",
     "doctor_report",
     "install_crash_dialog",
+    "show_diagnostics",
 ]
 
 log = logging.getLogger(__name__)
@@ -138,3 +139,14 @@ class DiagnosticsDialog(QDialog):
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.report_text())
         self.summary.setText("The report is on the clipboard: paste it into an e-mail to IT.")
+
+
+def show_diagnostics(
+    parent: QWidget, client: Client, runner: TaskRunner, options: DoctorOptions | None = None
+) -> DiagnosticsDialog:
+    """Open the Diagnostics window over ``parent`` and start the checks (Help → Diagnostics)."""
+    dialog = DiagnosticsDialog(doctor_report(client, options), runner, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    dialog.run_checks()
+    return dialog
