@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 
@@ -20,8 +21,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -76,14 +76,9 @@ class DiagnosticsDialog(QDialog):
 
         self.summary = QLabel("Checking…", self)
         self.summary.setWordWrap(True)
-        self.checks = QTreeWidget(self)
-        self.checks.setColumnCount(3)
-        self.checks.setHeaderLabels(["Status", "Check", "Details"])
-        self.checks.setRootIsDecorated(False)
-        self.checks.setWordWrap(True)
-        self.checks.setUniformRowHeights(False)
-        self.checks.setColumnWidth(0, 90)
-        self.checks.setColumnWidth(1, 150)
+        # Rich text wraps long messages and lets the rep select any part of them.
+        self.checks = QTextBrowser(self)
+        self.checks.setOpenLinks(False)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.copy_button = QPushButton("&Copy report", self)
@@ -117,13 +112,7 @@ class DiagnosticsDialog(QDialog):
 
     def _on_checks_done(self, report: CheckReport) -> None:
         self._report = report
-        self.checks.clear()
-        for check in report.checks:
-            details = check.message + (f"\nWhat to do: {check.action}" if check.action else "")
-            item = QTreeWidgetItem([STATUS_TEXT[check.status], check.label, details])
-            item.setToolTip(2, details)
-            item.setData(0, Qt.ItemDataRole.UserRole, check.name)
-            self.checks.addTopLevelItem(item)
+        self.checks.setHtml(report_html(report))
         self.summary.setText(
             f"fieldkit {__version__}: {report.summary()}. Copy the report to send it to IT."
         )
@@ -139,6 +128,27 @@ class DiagnosticsDialog(QDialog):
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.report_text())
         self.summary.setText("The report is on the clipboard: paste it into an e-mail to IT.")
+
+
+STATUS_COLOURS = {OK: "#2f855a", WARN: "#b7791f", FAIL: "#c53030"}
+
+
+def report_html(report: CheckReport) -> str:
+    """The checks as a table: status, check, and the message with what to do."""
+    rows = []
+    for check in report.checks:
+        action = (
+            f"<br><i>What to do:</i> {html.escape(check.action)}" if check.action else ""
+        )
+        rows.append(
+            "<tr>"
+            f'<td><b style="color:{STATUS_COLOURS[check.status]}">'
+            f"{STATUS_TEXT[check.status]}</b></td>"
+            f"<td>{html.escape(check.label)}</td>"
+            f"<td>{html.escape(check.message)}{action}</td>"
+            "</tr>"
+        )
+    return '<table cellspacing="0" cellpadding="4">' + "".join(rows) + "</table>"
 
 
 def show_diagnostics(
