@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.core.errors import FieldkitError
-from fieldkit.core.index import Hit, SearchRequest, SearchResults
+from fieldkit.core.index import Hit, SearchRequest, SearchResults, SortOrder
 from fieldkit.core.library import Library
 from fieldkit.ui import appearance
 from fieldkit.ui.facets_model import COUNT, NAME, FacetsModel
@@ -57,7 +57,12 @@ log = logging.getLogger(__name__)
 SEARCH_INTERVAL_MS = 150
 PREVIEW_DELAY_MS = 120
 PAGE_SIZE = 50
-SORTS = (("relevance", "Best match"), ("modified", "Newest first"), ("title", "Title A–Z"))
+SORTS: tuple[tuple[SortOrder, str], ...] = (
+    ("relevance", "Best match"),
+    ("modified", "Newest first"),
+    ("title", "Title A–Z"),
+)
+SORT_ORDERS = tuple(order for order, _label in SORTS)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class SearchView(QWidget):
         self._launcher = launcher
         self._history = history
         self._filters: dict[str, str] = {}
-        self._sort = "relevance"
+        self._sort: SortOrder = "relevance"
         self._limit = PAGE_SIZE
         self._sequence = 0
         self._in_flight: _Issued | None = None
@@ -361,7 +366,7 @@ class SearchView(QWidget):
         return SearchRequest(
             query=self.search_field.text().strip(),
             limit=self._limit,
-            sort=self._sort,  # type: ignore[arg-type]
+            sort=self._sort,
             filters=dict(self._filters),
         )
 
@@ -516,7 +521,7 @@ class SearchView(QWidget):
             self.set_filters(filters)
 
     def _on_sort_box_current_index_changed(self, position: int) -> None:
-        self._sort = str(self.sort_box.itemData(position))
+        self._sort = SORT_ORDERS[position]
         self._limit = PAGE_SIZE
         # The index sorts all matches; the list shows them in that order.
         self.results_view.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
