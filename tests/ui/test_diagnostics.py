@@ -68,15 +68,24 @@ def test_diagnostics_shows_the_doctor_report_and_copies_it(
 
     report = finished.args[0]
     assert isinstance(report, CheckReport) and dialog.report is report
-    lines = dialog.checks.toPlainText().splitlines()
-    assert [line.split("\t")[1] for line in lines if "\t" in line] == [
+    labels = [
         "Versions", "Hub", "Hub token", "Disk space", "Search index", "Folder watching",
         "Token storage", "Log file",
     ]
-    shown = dialog.checks.toPlainText()
-    assert "Warning\tHub\tNot connected to a hub" in shown
-    assert "What to do: Ask marketing for the hub's address" in shown
-    assert "3 documents searchable; 1 could not be read" in shown
+    assert [check.label for check in report.checks] == labels
+    shown = dialog.checks.toPlainText().splitlines()  # one table cell per line
+    assert [line for line in shown if line in labels] == labels
+    hub = shown.index("Hub")
+    assert shown[hub - 1 : hub + 3] == [
+        "Warning",
+        "Hub",
+        "Not connected to a hub: only your own folders are searchable.",
+        "What to do: Ask marketing for the hub's address and your token, then run: "
+        "fieldkit connect URL --token TOKEN",
+    ]
+    assert "3 documents searchable; 1 could not be read (fieldkit index --json lists why)." in (
+        shown
+    )
     assert "2 warnings" in dialog.summary.text()
 
     qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
