@@ -249,7 +249,7 @@ def test_fieldkit_app_starts_offscreen_and_quits_by_itself(tmp_path: Path) -> No
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
-        QUIT_AFTER_ENV: "6000",
+        QUIT_AFTER_ENV: "8000",  # the library must have opened by then
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
