@@ -11,6 +11,7 @@ the offline state, settings and the first run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -204,6 +205,8 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     for folder in LATER:
         shutil.copytree(SAMPLE / folder, server.hub.root / folder)
     server.hub.rescan()
+    # One download at a time, so the sync passes through states worth a picture.
+    gui.client.save_settings(dataclasses.replace(gui.client.settings, parallel_downloads=1))
     grabber = SyncGrabber(gui, out)
     gui.bridge.sync_progressed.connect(grabber.on_progress)
     finished.clear()
@@ -211,6 +214,8 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     wait_until(app, lambda: bool(finished))
     wait_until(app, lambda: window.status_panel.activity() is None, timeout_s=60)
     wait_until(app, lambda: (r := view.shown_results()) is not None and r.total >= 15)
+    if not grabber.done:
+        print("the sync finished before it could be caught half-way: run the script again")
 
     search(app, view, "FIPS")
     select(view, lambda hit: hit.format == "pdf")
@@ -233,7 +238,8 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     # The rep adds a folder of their own, with one file that cannot be read.
     own = server.hub.root.parent / "My files"
     own.mkdir()
-    (own / "Call notes ACME.txt").write_text("ACME asked for the FHIR R4 mapping.\n", encoding="utf-8")
+    notes = "ACME asked for the FHIR R4 mapping.\n"
+    (own / "Call notes ACME.txt").write_text(notes, encoding="utf-8")
     (own / "Old price list.pdf").write_bytes(b"%PDF-1.4\n damaged beyond repair")
     gui.client.library.add_folder(own)
     indexed: list[object] = []
