@@ -30,9 +30,13 @@ from tls_support import make_cert
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working keyring that keeps secrets in memory (the OS keyrings are not on CI)."""
+    """A working keyring that keeps secrets in memory (the OS keyrings are not on CI).
 
-    priority = 1  # type: ignore[assignment]
+    Backend classes register themselves with keyring on definition; a negative priority keeps
+    keyring from ever choosing this one as the system keyring for later tests.
+    """
+
+    priority = -1  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()

@@ -19,10 +19,11 @@ URL = "https://hub.example:8765"
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A working keyring that keeps secrets in memory (a third-party interface, not ours).
 
-    Priority 0 keeps keyring from choosing it on its own (subclasses register themselves).
+    A negative priority keeps keyring from choosing it on its own (subclasses register
+    themselves), and keeps it out of the chainer's list.
     """
 
-    priority = 0  # type: ignore[assignment]
+    priority = -1  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
