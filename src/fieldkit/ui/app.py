@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +41,6 @@ from fieldkit.ui.tasks import TaskRunner
 # The entry points live in fieldkit.ui.launch (Qt only, no core); callers that already loaded
 # the core (fieldkit demo, the diagnostics start-up) find them here too.
 __all__ = ["Gui", "build_gui", "make_application", "run"]
-
-log = logging.getLogger(__name__)
 
 STARTUP_SCAN_DELAY_MS = 1500
 

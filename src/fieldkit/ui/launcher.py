@@ -6,7 +6,6 @@ is launched.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Protocol
@@ -15,8 +14,6 @@ from PySide6.QtCore import QProcess, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from fieldkit.core.errors import FieldkitError
-
-log = logging.getLogger(__name__)
 
 
 class LaunchError(FieldkitError):

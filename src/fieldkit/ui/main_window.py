@@ -5,7 +5,6 @@ Features add their own views with ``add_view``; the tab bar appears once there a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,8 +39,6 @@ from fieldkit.ui.status_bar import NOT_CONNECTED, Activity, EtaClock, StatusPane
 from fieldkit.ui.sync_controller import SyncController, SyncState
 from fieldkit.ui.tasks import TaskRunner
 from fieldkit.ui.tray import Tray
-
-log = logging.getLogger(__name__)
 
 STATE_KEY = "window/state"
 SPLITTER_KEY = "window/splitter"

@@ -8,7 +8,6 @@ they hand back immutable values, and results for a document no longer shown are 
 from __future__ import annotations
 
 import html
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,8 +47,6 @@ from fieldkit.core.index import Hit
 from fieldkit.core.index.analysis import analyze_token, fold
 from fieldkit.ui import appearance
 from fieldkit.ui.tasks import TaskRunner
-
-log = logging.getLogger(__name__)
 
 # Longest text shown for one unit; the rest is a click on Open away.
 MAX_PREVIEW_CHARS = 60_000

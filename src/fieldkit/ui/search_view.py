@@ -8,7 +8,6 @@ dropped (each request carries a sequence number).
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,8 +50,6 @@ from fieldkit.ui.preview import FreshnessLookup, PreviewPane
 from fieldkit.ui.results_model import ROW_ROLE, SORT_ROLE, ResultsModel, files_mime_data
 from fieldkit.ui.results_view import ResultsView
 from fieldkit.ui.tasks import TaskRunner
-
-log = logging.getLogger(__name__)
 
 SEARCH_INTERVAL_MS = 150
 PREVIEW_DELAY_MS = 120
