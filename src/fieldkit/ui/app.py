@@ -91,6 +91,7 @@ class Gui:
     def close(self) -> None:
         """Stop background work (syncs are cancelled; their partial downloads resume later)."""
         self._closed = True
+        self.window.search_view.release_clipboard()
         self.sync.stop()
         if self._watching and self.watcher is not None:
             self.watcher.stop()

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import (
     QEvent,
     QItemSelection,
+    QMimeData,
     QModelIndex,
     QObject,
     QSortFilterProxyModel,
@@ -91,6 +92,7 @@ class SearchView(QWidget):
         self._library = library
         self._runner = runner
         self._launcher = launcher
+        self._copied: QMimeData | None = None
         self._history = history
         self._filters: dict[str, str] = {}
         self._sort: SortOrder = "relevance"
@@ -644,9 +646,19 @@ class SearchView(QWidget):
         hits = self.selected_hits() or [h for h in [self.current_hit()] if h is not None]
         if not hits:
             return
-        QGuiApplication.clipboard().setMimeData(files_mime_data([h.path for h in hits]))
+        self._copied = files_mime_data([h.path for h in hits])
+        QGuiApplication.clipboard().setMimeData(self._copied)
         names = hits[0].title if len(hits) == 1 else f"{len(hits)} files"
         self.notice_posted.emit(f"Copied {names}: paste it into an e-mail or a folder.")
+
+
+    def release_clipboard(self) -> None:
+        """Take back what "Copy file" put on the clipboard, before the application ends:
+        PySide crashes at exit while the clipboard holds a QMimeData made in Python."""
+        clipboard = QGuiApplication.clipboard()
+        if self._copied is not None and clipboard.mimeData() is self._copied:
+            clipboard.clear()
+        self._copied = None
 
 
 def _same_search(a: SearchRequest, b: SearchRequest) -> bool:
