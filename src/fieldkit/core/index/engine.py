@@ -22,23 +22,22 @@ import weakref
 from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from itertools import accumulate, chain
 from math import log
 from pathlib import Path
 from typing import Any, ClassVar
 
 from whoosh import index as windex
-from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
-from whoosh.matching import WrappingMatcher
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader, TermNotFound
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from fieldkit.core.errors import UsageError
@@ -52,7 +51,7 @@ from fieldkit.core.index.model import (
     SearchRequest,
     SearchResults,
 )
-from fieldkit.core.index.plan import Plan, Planner, side_by_side_factor
+from fieldkit.core.index.plan import Plan, Planner, all_words
 from fieldkit.core.index.querylang import Node, cap_query, parse, words
 from fieldkit.core.index.schema import SCHEMA_VERSION, Meta, make_schema, record
 from fieldkit.core.index.snippets import Locator, UnitText, surface
@@ -74,6 +73,8 @@ FEW_HITS = 3  # fewer hits than this: try a corrected query
 RARE = 2  # a word in at most this many documents may be a typo
 MAX_SPELL_WORDS = 6  # longer queries are not spell-checked
 POSTINGS_CACHE_IDS = 400_000
+FACET_BY_SETS = 3000  # result sets bigger than this are counted by intersecting value sets
+_FACETS = ("format", "folder", "tag", "status")
 
 # Ranking multipliers by status: current versions first, expired and withdrawn pushed down.
 STATUS_FACTOR = {
@@ -105,57 +106,43 @@ _FILTER_KEYS = {
 }
 
 
-class _Weighting(BM25F):  # type: ignore[misc]
-    """BM25F with Lucene's idf (never negative, counts only live documents)."""
-
-    _total: int | None = None  # live documents; one weighting per searcher, so cached here
-
-    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
-        if self._total is None:
-            self._total = int(searcher.doc_count())
-        n = searcher.doc_frequency(fieldname, text)
-        return log(1.0 + (self._total - n + 0.5) / (n + 0.5))
+# -- reading posting lists fast ----------------------------------------------------------------
 
 
-def _weighting() -> _Weighting:
-    return _Weighting(B=BM25_B, K1=BM25_K1, title_B=TITLE_B)
+@dataclass(frozen=True)
+class _Postings:
+    """One term's posting list over the whole snapshot: global docnums and term weights."""
+
+    ids: list[int]
+    weights: list[float]
+
+    @cached_property
+    def idset(self) -> frozenset[int]:
+        return frozenset(self.ids)
 
 
-# -- ranking multiplier ---------------------------------------------------------------------
+def _drain(matcher: Any) -> tuple[list[int], list[float]]:
+    """Every (docnum, weight) of a fresh posting matcher.
 
-
-class _ScaledMatcher(WrappingMatcher):  # type: ignore[misc]
-    """Multiplies each score by a per-document factor <= 1 (so block-max skipping stays valid)."""
-
-    def __init__(self, child: Any, offset: int, factor: Callable[[int], float]) -> None:
-        super().__init__(child)
-        self._offset = offset
-        self._factor = factor
-
-    def copy(self) -> _ScaledMatcher:
-        return _ScaledMatcher(self.child.copy(), self._offset, self._factor)
-
-    def _replacement(self, newchild: Any) -> _ScaledMatcher:
-        return _ScaledMatcher(newchild, self._offset, self._factor)
-
-    def score(self) -> float:
-        return float(self.child.score()) * self._factor(self.child.id() + self._offset)
-
-
-class _Scaled(wq.WrappingQuery):  # type: ignore[misc]
-    def __init__(
-        self, child: wq.Query, offsets: dict[int, int], factor: Callable[[int], float]
-    ) -> None:
-        super().__init__(child)
-        self._offsets = offsets
-        self._factor = factor
-
-    def _rewrap(self, child: wq.Query) -> _Scaled:
-        return _Scaled(child, self._offsets, self._factor)
-
-    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
-        offset = self._offsets.get(id(searcher.reader()), 0)
-        return _ScaledMatcher(self.child.matcher(searcher, context), offset, self._factor)
+    Whoosh's matcher API costs several Python calls per posting; for its W3 block postings
+    (the codec this index writes) whole blocks are read instead, about ten times faster. This
+    reads matcher internals of the pinned whoosh-reloaded 2.7.5, hence the generic fallback.
+    """
+    ids: list[int] = []
+    weights: list[float] = []
+    if type(matcher) is W3LeafMatcher and not matcher._byteids:
+        while True:
+            matcher._read_weights()  # loads the block
+            ids.extend(accumulate(matcher._data[0]))
+            weights.extend(matcher._weights)
+            if matcher._lastblock:
+                return ids, weights
+            matcher._goto(matcher._nextoffset)
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return ids, weights
 
 
 def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
@@ -196,7 +183,7 @@ def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
         for unused in reusable.values():
             if id(unused) not in kept_ids:
                 unused.close()
-        return Searcher(_combine(readers, toc), fromindex=ix, weighting=_weighting())
+        return Searcher(_combine(readers, toc), fromindex=ix)
 
 
 def _combine(readers: list[IndexReader], toc: TOC) -> IndexReader:
@@ -247,6 +234,16 @@ class _Segment:
     def __init__(self, metas: tuple[Meta, ...]) -> None:
         self.metas = metas
         self._vocabulary: array[int] | None = None
+        self._lengths: dict[str, array[int]] = {}
+
+    def lengths(self, reader: IndexReader, field: str) -> array[int]:
+        """Each document's length in ``field`` (in words, as Whoosh stores it)."""
+        found = self._lengths.get(field)
+        if found is None:
+            length = reader.doc_field_length
+            found = array("l", (length(d, field, 0) or 0 for d in range(reader.doc_count_all())))
+            self._lengths[field] = found
+        return found
 
     def has_term(self, reader: IndexReader, key: int) -> bool:
         """Whether the body has the term with ``hash(term_bytes) == key`` (the hashes are
@@ -304,11 +301,9 @@ class Snapshot:
         self.generation: int = self.reader.generation()
         metas: list[Meta] = []
         live: set[int] = set()
-        self.offsets: dict[int, int] = {}
         self.leaves: list[tuple[IndexReader, int]] = list(self.reader.leaf_readers())
         self._parts: list[tuple[IndexReader, _Segment]] = []
         for leaf, offset in self.leaves:
-            self.offsets[id(leaf)] = offset
             if leaf.segment() is None:  # an empty index
                 continue
             key = leaf.segment().segment_id()
@@ -328,8 +323,10 @@ class Snapshot:
         self.statuses = [m.status for m in metas]
         self.tops = [m.top for m in metas]
         self.tags = [m.tags for m in metas]
-        self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self._postings: OrderedDict[tuple[str, str], _Postings] = OrderedDict()
         self._postings_size = 0
+        self._norms: dict[str, list[float]] = {}
+        self._facet_sets: dict[str, dict[str, frozenset[int]]] = {}
         self._filters: dict[tuple[str, str, bool], frozenset[int]] = {}
 
     def close(self) -> None:
@@ -337,22 +334,87 @@ class Snapshot:
 
     # -- document sets ------------------------------------------------------------------------
 
-    def ids(self, field: str, term: Any) -> frozenset[int]:
-        key = (field, str(term))
+    def postings(self, field: str, term: str) -> _Postings:
+        """The term's postings (cached per snapshot, least recently used dropped first)."""
+        key = (field, term)
         found = self._postings.get(key)
         if found is not None:
             self._postings.move_to_end(key)
             return found
-        try:
-            found = frozenset(self.reader.postings(field, term).all_ids())
-        except TermNotFound:
-            found = frozenset()
+        ids: list[int] = []
+        weights: list[float] = []
+        for leaf, offset in self.leaves:
+            try:
+                matcher = leaf.postings(field, term)
+            except TermNotFound:
+                continue
+            if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
+                local, local_weights = _drain(matcher.child)
+                live = self.live
+                pairs = [(offset + d, w) for d, w in zip(local, local_weights, strict=True)
+                         if offset + d in live]
+                ids.extend(d for d, _ in pairs)
+                weights.extend(w for _, w in pairs)
+            else:
+                local, local_weights = _drain(matcher)
+                ids.extend(offset + d for d in local) if offset else ids.extend(local)
+                weights.extend(local_weights)
+        found = _Postings(ids, weights)
         self._postings[key] = found
-        self._postings_size += len(found)
+        self._postings_size += len(ids)
         while self._postings_size > POSTINGS_CACHE_IDS and len(self._postings) > 1:
             _, dropped = self._postings.popitem(last=False)
-            self._postings_size -= len(dropped)
+            self._postings_size -= len(dropped.ids)
         return found
+
+    def ids(self, field: str, term: Any) -> frozenset[int]:
+        if not isinstance(term, str):  # BOOLEAN fields take True/False
+            return self._bool_ids(field, bool(term))
+        return self.postings(field, term).idset
+
+    def _bool_ids(self, field: str, value: bool) -> frozenset[int]:
+        found: set[int] = set()
+        for leaf, offset in self.leaves:
+            try:
+                found.update(offset + d for d in leaf.postings(field, value).all_ids())
+            except TermNotFound:
+                continue
+        return frozenset(found)
+
+    def norms(self, field: str) -> list[float]:
+        """BM25's length factor, K1 * (1 - B + B * length / average length), per docnum."""
+        found = self._norms.get(field)
+        if found is None:
+            total = max(1, self.reader.doc_count_all())
+            average = (self.reader.field_length(field) / total) or 1.0
+            b = TITLE_B if field == "title" else BM25_B
+            scale = BM25_K1 * b / average
+            base = BM25_K1 * (1 - b)
+            found = []
+            for leaf, segment in self._parts:
+                found.extend(base + scale * n for n in segment.lengths(leaf, field))
+            if len(found) < len(self.metas):  # an empty index
+                found.extend([BM25_K1] * (len(self.metas) - len(found)))
+            self._norms[field] = found
+        return found
+
+    def scores(self, ranking: Sequence[tuple[str, str, float]]) -> dict[int, float]:
+        """BM25F-style scores (a BM25 sum over fields and terms, Lucene's idf) of every
+        document holding a ranking term."""
+        total = len(self.live)
+        scores: dict[int, float] = {}
+        get = scores.get
+        for field, term, boost in ranking:
+            postings = self.postings(field, term)
+            n = len(postings.ids)
+            if not n:
+                continue
+            idf = log(1.0 + (total - n + 0.5) / (n + 0.5))
+            weight = idf * (BM25_K1 + 1) * boost
+            norms = self.norms(field)
+            for d, tf in zip(postings.ids, postings.weights, strict=True):
+                scores[d] = get(d, 0.0) + weight * tf / (tf + norms[d])
+        return scores
 
     def term_docs(self, fields: Sequence[str], term: str) -> frozenset[int] | set[int]:
         if len(fields) == 1:
@@ -450,19 +512,42 @@ class Snapshot:
 
     # -- facets -------------------------------------------------------------------------------
 
-    def facets(self, docs: Iterable[int]) -> dict[str, dict[str, int]]:
-        ordered = list(docs)
-        tops = Counter(map(self.tops.__getitem__, ordered))
-        tops.pop("", None)
-        return {
-            "format": dict(Counter(map(self.formats.__getitem__, ordered)).most_common()),
-            "folder": dict(tops.most_common()),
-            "tag": dict(
-                Counter(chain.from_iterable(map(self.tags.__getitem__, ordered))).most_common()
-            ),
-            "status": dict(Counter(map(self.statuses.__getitem__, ordered)).most_common()),
-        }
+    def facets(self, docs: set[int]) -> dict[str, dict[str, int]]:
+        """Counts per format, top-level folder, tag and status over all of ``docs``."""
+        if len(docs) > FACET_BY_SETS:
+            counts = {
+                facet: {v: n for v, members in self._value_sets(facet).items()
+                        if (n := len(members & docs))}
+                for facet in _FACETS
+            }
+        else:
+            ordered = list(docs)
+            counts = {
+                "format": Counter(map(self.formats.__getitem__, ordered)),
+                "folder": Counter(map(self.tops.__getitem__, ordered)),
+                "tag": Counter(chain.from_iterable(map(self.tags.__getitem__, ordered))),
+                "status": Counter(map(self.statuses.__getitem__, ordered)),
+            }
+        counts["folder"].pop("", None)
+        return {facet: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+                for facet, c in counts.items()}
 
+    def _value_sets(self, facet: str) -> dict[str, frozenset[int]]:
+        """Each value's documents, for counting big result sets with C-speed intersections."""
+        found = self._facet_sets.get(facet)
+        if found is None:
+            members: dict[str, list[int]] = {}
+            values = {"format": self.formats, "folder": self.tops, "status": self.statuses}
+            if facet == "tag":
+                for d, tags in enumerate(self.tags):
+                    for tag in tags:
+                        members.setdefault(tag, []).append(d)
+            else:
+                for d, value in enumerate(values[facet]):
+                    members.setdefault(value, []).append(d)
+            found = {v: frozenset(ds) for v, ds in members.items()}
+            self._facet_sets[facet] = found
+        return found
 
 # -- the index ------------------------------------------------------------------------------
 
@@ -750,6 +835,12 @@ def _substitute(text: str, fixes: Iterable[_Fix]) -> str:
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class _Allowed:
+    within: tuple[frozenset[int], ...]  # request filters: a hit is in each
+    hidden: tuple[frozenset[int], ...]  # withdrawn, archived: a hit is in none
+
+
 class _Search:
     def __init__(self, snap: Snapshot, request: SearchRequest, text: str, limit: int) -> None:
         self.snap = snap
@@ -789,28 +880,30 @@ class _Search:
             facets=self.snap.facets(docs),
         )
 
-    def _allowed(self) -> frozenset[int] | set[int]:
+    def _allowed(self) -> _Allowed:
         snap = self.snap
-        allowed: frozenset[int] | set[int] = snap.live
-        hidden = []
-        if not self.request.include_withdrawn:
-            hidden.append(snap.filter_docs("status", "withdrawn"))
-        if not self.request.include_archived:
-            hidden.append(snap.filter_docs("status", "archived"))
+        within = []
         for key, value in self.request.filters.items():
             field = _FILTER_KEYS.get(key.lower())
             if field is None:
                 raise UsageError(f"Unknown search filter {key!r}.")
             if value.strip():
-                allowed = allowed & snap.filter_docs(field, value)
-        if any(hidden):
-            allowed = allowed.difference(*hidden)
-        return allowed
+                within.append(snap.filter_docs(field, value))
+        hidden = []
+        if not self.request.include_withdrawn:
+            hidden.append(snap.filter_docs("status", "withdrawn"))
+        if not self.request.include_archived:
+            hidden.append(snap.filter_docs("status", "archived"))
+        return _Allowed(tuple(within), tuple(h for h in hidden if h))
 
-    def _matching(self, plan: Plan, allowed: frozenset[int] | set[int]) -> set[int]:
+    def _matching(self, plan: Plan, allowed: _Allowed) -> set[int]:
         if plan.docs is None:  # an empty query lists everything; stop words alone find nothing
-            return set(allowed) if not self.text else set()
-        return plan.docs & allowed
+            docs = set(self.snap.live) if not self.text else set()
+        else:
+            docs = set(plan.docs)  # live documents only: posting lists skip deleted ones
+        docs.intersection_update(*allowed.within)
+        docs.difference_update(*allowed.hidden)
+        return docs
 
     def _rank(self, plan: Plan, docs: set[int]) -> list[tuple[float, int]]:
         if not docs or self.limit == 0:
@@ -819,29 +912,29 @@ class _Search:
         if self.request.sort == "title":
             order = heapq.nsmallest(self.limit, docs, key=lambda d: (metas[d].title_key, d))
             return [(0.0, d) for d in order]
-        q = plan.ranking_query()
-        if self.request.sort == "modified" or q is None:
+        if self.request.sort == "modified" or not plan.ranking:
             newest = heapq.nlargest(self.limit, docs, key=lambda d: (metas[d].modified, -d))
             return [(0.0, d) for d in newest]
+        scores = self.snap.scores(plan.ranking)
         factors = self.snap.factors
-        bonus = side_by_side_factor(plan.side_by_side, docs, PARTIAL_FACTOR)
-        if bonus is None:
-            factor: Callable[[int], float] = factors.__getitem__
-        else:
-            factor = lambda d: factors[d] * bonus(d)  # noqa: E731
-        results = self.snap.searcher.search(
-            _Scaled(q, self.snap.offsets, factor), limit=self.limit, filter=docs
+        full = all_words(plan.side_by_side, docs)
+        ranked = heapq.nlargest(
+            self.limit,
+            (
+                (score * factors[d] * (1.0 if full is None or d in full else PARTIAL_FACTOR), -d)
+                for d, score in scores.items()
+                if d in docs
+            ),
         )
-        ranked: list[tuple[float, int]] = [(float(s), int(d)) for s, d in results.top_n]
-        if len(ranked) < self.limit and len(ranked) < len(docs):
-            seen = {d for _, d in ranked}
+        top = [(score, -negated) for score, negated in ranked]
+        if len(top) < self.limit and len(top) < len(docs):  # matches that no ranked word scores
             rest = heapq.nlargest(
-                self.limit - len(ranked),
-                (d for d in docs if d not in seen),
+                self.limit - len(top),
+                (d for d in docs if d not in scores),
                 key=lambda d: (metas[d].modified, -d),
             )
-            ranked.extend((0.0, d) for d in rest)
-        return ranked
+            top.extend((0.0, d) for d in rest)
+        return top
 
     def _hits(self, plan: Plan, ranked: list[tuple[float, int]]) -> tuple[Hit, ...]:
         locator = Locator(plan.highlight())

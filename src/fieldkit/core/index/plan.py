@@ -1,19 +1,18 @@
 """A parsed query turned into work on one index snapshot.
 
 Three things come out of a plan: the exact set of matching documents (from posting lists, with
-C-speed set operations: cheap even when thousands match, and what totals and facets need), a
-Whoosh query that ranks them (positive words only: membership is already decided), and what to
+C-speed set operations: cheap even when thousands match, and what totals and facets need), the
+terms that rank them (positive words only: membership is already decided), and what to
 highlight. Prefixes expand to at most ``PREFIX_DOC_TERMS`` words (the most frequent) and only
 the ``PREFIX_SCORE_TERMS`` most frequent of those take part in ranking, so ``a*`` stays cheap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from whoosh import query as wq
 from whoosh.lang import stopwords_for_language
 
 from fieldkit.core.index.analysis import analyze, fold, stem_word
@@ -40,7 +39,8 @@ DocSet = frozenset[int] | set[int]
 @dataclass
 class Plan:
     docs: set[int] | None  # None: the query has nothing searchable (only stop words, say)
-    ranking: list[wq.Query] = field(default_factory=list)
+    # (field, term, boost) to rank by; a term may appear twice (it then counts twice)
+    ranking: list[tuple[str, str, float]] = field(default_factory=list)
     # The document sets of the top-level words side by side (for the all-words bonus).
     side_by_side: list[DocSet] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
@@ -49,11 +49,6 @@ class Plan:
 
     def highlight(self) -> Highlight:
         return Highlight(frozenset(self.terms), frozenset(self.prefixes), tuple(self.phrases))
-
-    def ranking_query(self) -> wq.Query | None:
-        if not self.ranking:
-            return None
-        return self.ranking[0] if len(self.ranking) == 1 else _Or(self.ranking)
 
 
 def _fields(field_name: str | None) -> tuple[str, ...]:
@@ -66,16 +61,8 @@ def _match_fields(field_name: str | None) -> tuple[str, ...]:
     return ("body",) if field_name is None else (field_name,)
 
 
-class _Or(wq.Or):  # type: ignore[misc]
-    """Or scored through a tree of union matchers. Whoosh's automatic choice preloads every
-    posting of every term into arrays for small segments: tens of milliseconds per query."""
-
-    matcher_type = wq.Or.DEFAULT_MATCHER
-
-
-def _term_query(fields: tuple[str, ...], term: str) -> wq.Query:
-    parts = [wq.Term(f, term, boost=TITLE_BOOST if f == "title" else 1.0) for f in fields]
-    return parts[0] if len(parts) == 1 else _Or(parts)
+def _ranked(fields: tuple[str, ...], term: str) -> list[tuple[str, str, float]]:
+    return [(f, term, TITLE_BOOST if f == "title" else 1.0) for f in fields]
 
 
 class Planner:
@@ -170,7 +157,8 @@ class Planner:
         if positive:
             plan.terms.update(terms)
             ranked = _fields(field_name)
-            plan.ranking.extend(_term_query(ranked, t) for t in dict.fromkeys(terms))
+            for t in dict.fromkeys(terms):
+                plan.ranking.extend(_ranked(ranked, t))
         fields = _match_fields(field_name)
         if len(terms) == 1:
             return self._snap.term_docs(fields, terms[0])
@@ -191,7 +179,8 @@ class Planner:
         if positive:
             plan.prefixes.update(roots)
             ranked = _fields(field_name)
-            plan.ranking.extend(_term_query(ranked, t) for t in chosen[:PREFIX_SCORE_TERMS])
+            for t in chosen[:PREFIX_SCORE_TERMS]:
+                plan.ranking.extend(_ranked(ranked, t))
         return set().union(*(self._snap.term_docs(fields, t) for t in chosen))
 
 
@@ -202,14 +191,10 @@ def _is_filter(node: Node) -> bool:
     return isinstance(node, Group) and all(_is_filter(c) for c in node.children)
 
 
-def side_by_side_factor(
-    sets: list[DocSet], docs: Iterable[int], partial: float
-) -> Callable[[int], float] | None:
-    """A multiplier ranking documents with every top-level word first (None: no bonus)."""
+def all_words(sets: list[DocSet], docs: Iterable[int]) -> set[int] | None:
+    """The documents holding every top-level word (None: no such bonus for this query)."""
     if len(sets) < 2:
         return None
     full = set(docs)
     full.intersection_update(*sets)
-    if not full:
-        return None
-    return lambda docnum: 1.0 if docnum in full else partial
+    return full or None
