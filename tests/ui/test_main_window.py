@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QLineEdit,
     QWidget,
@@ -22,6 +23,7 @@ from fieldkit.core.client import Client, open_client
 from fieldkit.core.home import HomePaths
 from fieldkit.core.settings import Settings
 from fieldkit.ui.app import Gui, build_gui
+from fieldkit.ui.diagnostics import DiagnosticsDialog
 from fieldkit.ui.main_window import GEOMETRY_KEY
 from fieldkit.ui.preview import render_pdf_page
 from fieldkit.ui.results_model import ROW_ROLE
@@ -375,3 +377,15 @@ def test_a_file_saved_into_a_watched_folder_becomes_searchable(
         qtbot.waitUntil(lambda: titles(view) == ["Field notes"], timeout=20_000)
     finally:
         gui.close()
+
+
+def test_help_menu_opens_diagnostics(qtbot: QtBot, gui: Gui) -> None:
+    menus = {a.text().replace("&", ""): a.menu() for a in gui.window.menuBar().actions()}
+    assert [a.text() for a in menus["Help"].actions()] == ["&Diagnostics…"]
+    gui.window.diagnostics_action.trigger()
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, DiagnosticsDialog)]
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    with qtbot.waitSignal(dialogs[0].checks_finished, timeout=30_000) as finished:
+        pass
+    assert finished.args is not None
+    dialogs[0].close()

@@ -27,6 +27,7 @@ from fieldkit.core.sync import SyncProgress
 from fieldkit.core.watch import FolderWatcher
 from fieldkit.ui import appearance
 from fieldkit.ui.bridge import CoreBridge
+from fieldkit.ui.diagnostics import show_diagnostics
 from fieldkit.ui.first_run import DemoStarter, FirstRunDialog, HubConnector
 from fieldkit.ui.health import SYNC, HealthDialog, Problem, reading_problems
 from fieldkit.ui.history import QueryHistory
@@ -160,6 +161,8 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self._on_settings_action_triggered)
         self.health_action = QAction("Sync &health…", self)
         self.health_action.triggered.connect(self._on_status_panel_health_requested)
+        self.diagnostics_action = QAction("&Diagnostics…", self)
+        self.diagnostics_action.triggered.connect(self._on_diagnostics_action_triggered)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -180,6 +183,11 @@ class MainWindow(QMainWindow):
         sync_menu.addAction(self.sync_action)
         sync_menu.addAction(self.pause_action)
         sync_menu.addAction(self.health_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.diagnostics_action)
+
+    def _on_diagnostics_action_triggered(self) -> None:
+        show_diagnostics(self, self._client, self._runner)
 
     # -- start -------------------------------------------------------------------------------
 
