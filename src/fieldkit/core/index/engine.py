@@ -111,18 +111,24 @@ _FILTER_KEYS = {
 
 @dataclass(frozen=True)
 class _Postings:
-    """One term's posting list over the whole snapshot: global docnums and term weights."""
+    """One term's posting list over the whole snapshot: global docnums, term weights and the
+    encoded values (positions, for phrases)."""
 
     ids: list[int]
     weights: list[float]
+    values: list[Any]
 
     @cached_property
     def idset(self) -> frozenset[int]:
         return frozenset(self.ids)
 
+    @cached_property
+    def value_of(self) -> dict[int, Any]:
+        return dict(zip(self.ids, self.values, strict=True))
 
-def _drain(matcher: Any) -> tuple[list[int], list[float]]:
-    """Every (docnum, weight) of a fresh posting matcher.
+
+def _drain(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
+    """Every (docnum, weight, value) of a fresh posting matcher.
 
     Whoosh's matcher API costs several Python calls per posting; for its W3 block postings
     (the codec this index writes) whole blocks are read instead, about ten times faster. This
@@ -130,19 +136,23 @@ def _drain(matcher: Any) -> tuple[list[int], list[float]]:
     """
     ids: list[int] = []
     weights: list[float] = []
+    values: list[Any] = []
     if type(matcher) is W3LeafMatcher and not matcher._byteids:
         while True:
             matcher._read_weights()  # loads the block
+            matcher._read_values()
             ids.extend(accumulate(matcher._data[0]))
             weights.extend(matcher._weights)
+            values.extend(matcher._values)
             if matcher._lastblock:
-                return ids, weights
+                return ids, weights, values
             matcher._goto(matcher._nextoffset)
     while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
+        values.append(matcher.value())
         matcher.next()
-    return ids, weights
+    return ids, weights, values
 
 
 def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
@@ -269,28 +279,6 @@ def _positions(raw: bytes) -> list[int]:
     return list(accumulate(pickle.loads(raw[_COUNT_SIZE:])))
 
 
-def _phrase_in_segment(
-    leaf: IndexReader, field: str, terms: tuple[str, ...], docs: list[int]
-) -> Iterator[int]:
-    """Which of ``docs`` (ascending, each holding every term) have the terms in a row."""
-    distinct = list(dict.fromkeys(terms))
-    matchers = {t: leaf.postings(field, t) for t in distinct}
-    for doc in docs:
-        positions: dict[str, list[int]] = {}
-        for t in distinct:
-            m = matchers[t]
-            if m.id() < doc:
-                m.skip_to(doc)
-            positions[t] = _positions(m.value())
-        starts = set(positions[terms[0]])
-        for i, t in enumerate(terms[1:], start=1):
-            starts.intersection_update(p - i for p in positions[t])
-            if not starts:
-                break
-        if starts:
-            yield doc
-
-
 class Snapshot:
     """One searcher plus the per-document arrays and caches that go with its generation."""
 
@@ -343,23 +331,25 @@ class Snapshot:
             return found
         ids: list[int] = []
         weights: list[float] = []
+        values: list[Any] = []
         for leaf, offset in self.leaves:
             try:
                 matcher = leaf.postings(field, term)
             except TermNotFound:
                 continue
             if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
-                local, local_weights = _drain(matcher.child)
                 live = self.live
-                pairs = [(offset + d, w) for d, w in zip(local, local_weights, strict=True)
-                         if offset + d in live]
-                ids.extend(d for d, _ in pairs)
-                weights.extend(w for _, w in pairs)
+                for d, w, v in zip(*_drain(matcher.child), strict=True):
+                    if offset + d in live:
+                        ids.append(offset + d)
+                        weights.append(w)
+                        values.append(v)
             else:
-                local, local_weights = _drain(matcher)
+                local, local_weights, local_values = _drain(matcher)
                 ids.extend(offset + d for d in local) if offset else ids.extend(local)
                 weights.extend(local_weights)
-        found = _Postings(ids, weights)
+                values.extend(local_values)
+        found = _Postings(ids, weights, values)
         self._postings[key] = found
         self._postings_size += len(ids)
         while self._postings_size > POSTINGS_CACHE_IDS and len(self._postings) > 1:
@@ -424,24 +414,26 @@ class Snapshot:
     def phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> set[int]:
         """Documents with the terms next to each other, in order, in one of ``fields``.
 
-        The candidates (documents with every term) come from the cached posting sets; only
-        their positions are read, one posting list per term walked forward once per segment.
-        (Whoosh's own phrase query does the same through span objects, several times slower.)
+        The candidates (documents with every term) and their positions come from the cached
+        posting lists; Whoosh's own phrase query walks span objects, several times slower.
         """
         found: set[int] = set()
         for f in fields:
-            candidates = set(self.ids(f, terms[0]))
-            candidates.intersection_update(*(self.ids(f, t) for t in terms[1:]))
+            lists = {t: self.postings(f, t) for t in dict.fromkeys(terms)}
+            candidates = set(lists[terms[0]].idset)
+            candidates.intersection_update(*(lists[t].idset for t in terms[1:]))
             if not candidates:
                 continue
-            ordered = sorted(candidates)
-            for leaf, offset in self.leaves:
-                end = offset + leaf.doc_count_all()
-                lo = bisect_left(ordered, offset)
-                hi = bisect_left(ordered, end, lo)
-                if lo < hi:
-                    local = [d - offset for d in ordered[lo:hi]]
-                    found.update(offset + d for d in _phrase_in_segment(leaf, f, terms, local))
+            first = lists[terms[0]].value_of
+            rest = [(i, lists[t].value_of) for i, t in enumerate(terms[1:], start=1)]
+            for d in candidates:
+                starts = set(_positions(first[d]))
+                for i, value_of in rest:
+                    starts.intersection_update(p - i for p in _positions(value_of[d]))
+                    if not starts:
+                        break
+                if starts:
+                    found.add(d)
         return found
 
     def expand(self, fields: Sequence[str], roots: Iterable[str], limit: int) -> list[str]:
