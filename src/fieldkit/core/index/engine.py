@@ -72,7 +72,8 @@ SNIPPET_HITS = 10  # hits that get a location and a snippet
 FEW_HITS = 3  # fewer hits than this: try a corrected query
 RARE = 2  # a word in at most this many documents may be a typo
 MAX_SPELL_WORDS = 6  # longer queries are not spell-checked
-POSTINGS_CACHE_IDS = 400_000
+POSTINGS_CACHE_IDS = 200_000  # per snapshot (one generation)
+RAW_POSTINGS_CACHE = 600_000  # per index, across generations
 FACET_BY_SETS = 3000  # result sets bigger than this are counted by intersecting value sets
 _FACETS = ("format", "folder", "tag", "status")
 
@@ -279,11 +280,60 @@ def _positions(raw: bytes) -> list[int]:
     return list(accumulate(pickle.loads(raw[_COUNT_SIZE:])))
 
 
+_Raw = tuple[list[int], list[float], list[Any]]
+
+
+class _RawPostings:
+    """Posting lists per (segment, field, term), shared by every snapshot. A segment never
+    changes once written (deleted documents are dropped per snapshot), so after a commit only
+    the new segments' lists are read. Least recently used lists go first."""
+
+    def __init__(self, max_postings: int) -> None:
+        self._items: OrderedDict[tuple[str, str, str], _Raw] = OrderedDict()
+        self._size = 0
+        self._max = max_postings
+        self._lock = threading.Lock()
+
+    def get(self, leaf: IndexReader, field: str, term: str) -> _Raw:
+        """Local docnums (deleted ones included), weights and values of ``term``."""
+        key = (leaf.segment().segment_id(), field, term)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        try:
+            matcher = leaf.postings(field, term)
+        except TermNotFound:
+            found = ([], [], [])
+        else:
+            if isinstance(matcher, FilterMatcher):  # hides deleted documents: read beneath
+                matcher = matcher.child
+            found = _drain(matcher)
+        with self._lock:
+            if key in self._items:  # another thread read it meanwhile
+                return self._items[key]
+            self._items[key] = found
+            self._size += len(found[0]) + 1
+            while self._size > self._max and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped[0]) + 1
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+
 class Snapshot:
     """One searcher plus the per-document arrays and caches that go with its generation."""
 
-    def __init__(self, searcher: Searcher, segments: dict[str, _Segment], epoch: int) -> None:
+    def __init__(
+        self, searcher: Searcher, segments: dict[str, _Segment], raw: _RawPostings, epoch: int
+    ) -> None:
         self.searcher = searcher
+        self._raw = raw
         self.reader: IndexReader = searcher.reader()
         self.epoch = epoch
         self.generation: int = self.reader.generation()
@@ -333,22 +383,22 @@ class Snapshot:
         weights: list[float] = []
         values: list[Any] = []
         for leaf, offset in self.leaves:
-            try:
-                matcher = leaf.postings(field, term)
-            except TermNotFound:
+            if leaf.segment() is None:
                 continue
-            if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
+            local, local_weights, local_values = self._raw.get(leaf, field, term)
+            if not local:
+                continue
+            if leaf.has_deletions():
                 live = self.live
-                for d, w, v in zip(*_drain(matcher.child), strict=True):
+                for d, w, v in zip(local, local_weights, local_values, strict=True):
                     if offset + d in live:
                         ids.append(offset + d)
                         weights.append(w)
                         values.append(v)
-            else:
-                local, local_weights, local_values = _drain(matcher)
-                ids.extend(offset + d for d in local) if offset else ids.extend(local)
-                weights.extend(local_weights)
-                values.extend(local_values)
+                continue
+            ids.extend(offset + d for d in local) if offset else ids.extend(local)
+            weights.extend(local_weights)
+            values.extend(local_values)
         found = _Postings(ids, weights, values)
         self._postings[key] = found
         self._postings_size += len(ids)
@@ -572,6 +622,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._idle: list[Snapshot] = []
         self._segments: dict[str, _Segment] = {}
+        self._raw = _RawPostings(RAW_POSTINGS_CACHE)
         self._epoch = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -601,6 +652,7 @@ class SearchIndex:
             self._drop_searchers()
             self._ix = None
             self._segments.clear()
+            self._raw.clear()
             if self._dir.exists():
                 shutil.rmtree(self._dir)
             self._ix = self._create()
@@ -739,9 +791,11 @@ class SearchIndex:
             live_segments = self._segments
         try:
             if snap is None:
-                snap = Snapshot(_open_searcher(ix, None), live_segments, epoch)
+                snap = Snapshot(_open_searcher(ix, None), live_segments, self._raw, epoch)
             elif not snap.searcher.up_to_date():
-                snap = Snapshot(_open_searcher(ix, snap.searcher), live_segments, epoch)
+                snap = Snapshot(
+                    _open_searcher(ix, snap.searcher), live_segments, self._raw, epoch
+                )
                 self._forget_old_segments(snap)
         except OSError as exc:
             raise IndexDamagedError(f"The search index could not be read ({exc}).") from exc
