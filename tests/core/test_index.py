@@ -66,9 +66,36 @@ def ids(results: SearchResults) -> list[str]:
 # -- analysis -------------------------------------------------------------------------------
 
 
+ANALYSIS_SAMPLE = "Configuring the Café's servers: résumés, e-mail, socket.socket, ÉTÉ pricing"
+
+
 def test_query_analysis_is_the_index_analysis() -> None:
-    text = "Configuring the Café's servers: résumés, e-mail, socket.socket and ÉTÉ pricing"
-    assert analyze(text) == [t.text for t in make_analyzer()(text)]
+    assert analyze(ANALYSIS_SAMPLE) == [t.text for t in make_analyzer()(ANALYSIS_SAMPLE)]
+
+
+def test_index_analysis_equals_whoosh_chain() -> None:
+    from whoosh.analysis import (
+        CharsetFilter,
+        LowercaseFilter,
+        RegexTokenizer,
+        StemFilter,
+        StopFilter,
+    )
+    from whoosh.support.charset import accent_map
+
+    from fieldkit.core.index.analysis import MIN_TOKEN, STOP_WORDS, TOKEN_PATTERN
+
+    chain = (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=STOP_WORDS, minsize=MIN_TOKEN)
+        | StemFilter(lang="en")
+    )
+    text = ANALYSIS_SAMPLE + " It is the end of a test, and an a-b."
+    expected = [(t.text, t.pos) for t in chain(text, positions=True)]
+    first = expected[0][1]
+    assert [(t.text, t.pos + first) for t in make_analyzer()(text, positions=True)] == expected
 
 
 def test_stemming_matches_other_forms_of_a_word(index: SearchIndex) -> None:
