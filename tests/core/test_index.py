@@ -257,6 +257,22 @@ def test_few_hits_for_a_rare_spelling_show_the_common_one(index: SearchIndex) ->
     assert index.suggest("directory service") is None
 
 
+def test_spelling_vocabulary_is_kept_beside_the_index(tmp_path: Path) -> None:
+    directory = tmp_path / "index"
+    first = SearchIndex(directory)
+    assert first.open().ok
+    first.apply(vocabulary_docs(), [])
+    assert search(first, "directroy").corrected == "directory"
+    first.close()
+    kept = sorted(directory.glob("*.fkvocab"))
+    assert kept
+    kept[0].write_bytes(b"bad")  # damaged: rebuilt from the index
+    second = SearchIndex(directory)
+    assert second.open().ok
+    assert search(second, "directroy").corrected == "directory"
+    second.close()
+
+
 def test_did_you_mean_with_enough_results(index: SearchIndex) -> None:
     index.apply(vocabulary_docs(), [])
     results = search(index, "directory OR sevrice")

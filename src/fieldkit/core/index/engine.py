@@ -19,6 +19,7 @@ import pickle
 import shutil
 import threading
 import weakref
+import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
@@ -53,7 +54,7 @@ from fieldkit.core.index.model import (
 )
 from fieldkit.core.index.plan import Plan, Planner, all_words
 from fieldkit.core.index.querylang import Node, cap_query, parse, words
-from fieldkit.core.index.schema import SCHEMA_VERSION, Meta, make_schema, record
+from fieldkit.core.index.schema import SCHEMA_VERSION, TEXT_FIELDS, Meta, make_schema, record
 from fieldkit.core.index.snippets import Locator, UnitText, surface
 from fieldkit.core.index.spelling import best_correction
 
@@ -242,8 +243,9 @@ class _Segment:
     """What is read once from one segment and reused by every later snapshot: its column
     values, and (when spelling needs it) the set of its body terms."""
 
-    def __init__(self, metas: tuple[Meta, ...]) -> None:
+    def __init__(self, metas: tuple[Meta, ...], directory: Path) -> None:
         self.metas = metas
+        self._directory = directory
         self._vocabulary: array[int] | None = None
         self._lengths: dict[str, array[int]] = {}
 
@@ -257,19 +259,44 @@ class _Segment:
         return found
 
     def has_term(self, reader: IndexReader, key: int) -> bool:
-        """Whether the body has the term with ``hash(term_bytes) == key`` (the hashes are
-        kept sorted in an array: 8 bytes a term, where a set of the terms takes ten times
-        that; a rare false yes only costs one real look-up)."""
+        """Whether the body may hold the term whose ``term_key`` is ``key``.
+
+        The keys are kept sorted in an array (4 bytes a term, where a set of the terms takes
+        twenty times that); a rare false yes only costs one real look-up. The array is also
+        written beside the segment (Whoosh deletes it with the segment), so a new process
+        loads it instead of reading the whole vocabulary again (seconds for a big segment).
+        """
         if self._vocabulary is None:
-            self._vocabulary = array("q", sorted({hash(t) for t in reader.lexicon("body")}))
+            self._vocabulary = self._load_vocabulary(reader)
         vocabulary = self._vocabulary
         i = bisect_left(vocabulary, key)
         return i < len(vocabulary) and vocabulary[i] == key
 
+    def _load_vocabulary(self, reader: IndexReader) -> array[int]:
+        path = self._directory / f"{reader.segment().segment_id()}.fkvocab"
+        vocabulary = array("I")
+        try:
+            vocabulary.frombytes(path.read_bytes())
+            return vocabulary
+        except (OSError, ValueError):
+            pass
+        vocabulary = array("I", sorted({zlib.crc32(t) for t in reader.lexicon("body")}))
+        tmp = path.with_suffix(".fkvocab-tmp")
+        try:
+            tmp.write_bytes(vocabulary.tobytes())
+            os.replace(tmp, path)
+        except OSError:  # a read-only index still works, it just rebuilds next time
+            log_.info("could not keep the vocabulary of %s", path.name)
+        return vocabulary
 
-def _load_segment(reader: IndexReader) -> _Segment:
+
+def term_key(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8"))
+
+
+def _load_segment(reader: IndexReader, directory: Path) -> _Segment:
     column = reader.column_reader("meta", translate=False)
-    return _Segment(tuple(Meta.decode(bytes(raw)) for raw in column))
+    return _Segment(tuple(Meta.decode(bytes(raw)) for raw in column), directory)
 
 
 def _positions(raw: bytes) -> list[int]:
@@ -330,7 +357,12 @@ class Snapshot:
     """One searcher plus the per-document arrays and caches that go with its generation."""
 
     def __init__(
-        self, searcher: Searcher, segments: dict[str, _Segment], raw: _RawPostings, epoch: int
+        self,
+        searcher: Searcher,
+        segments: dict[str, _Segment],
+        raw: _RawPostings,
+        epoch: int,
+        directory: Path,
     ) -> None:
         self.searcher = searcher
         self._raw = raw
@@ -347,7 +379,7 @@ class Snapshot:
             key = leaf.segment().segment_id()
             segment = segments.get(key)
             if segment is None:
-                segment = segments[key] = _load_segment(leaf)
+                segment = segments[key] = _load_segment(leaf, directory)
             self._parts.append((leaf, segment))
             metas.extend(segment.metas)
             if leaf.has_deletions():
@@ -411,6 +443,23 @@ class Snapshot:
         if not isinstance(term, str):  # BOOLEAN fields take True/False
             return self._bool_ids(field, bool(term))
         return self.postings(field, term).idset
+
+    def docnums_of(self, doc_id: str) -> list[int]:
+        """The live docnums of a document id (normally one)."""
+        found: list[int] = []
+        for leaf, offset in self.leaves:
+            try:
+                found.extend(offset + d for d in leaf.postings("doc_id", doc_id).all_ids())
+            except TermNotFound:
+                continue
+        return found
+
+    def warm(self) -> None:
+        """Read what searches need from every segment not read before."""
+        for leaf, segment in self._parts:
+            for field in TEXT_FIELDS:
+                segment.lengths(leaf, field)
+            segment.has_term(leaf, 0)
 
     def _bool_ids(self, field: str, value: bool) -> frozenset[int]:
         found: set[int] = set()
@@ -541,7 +590,7 @@ class Snapshot:
 
     def candidate_frequency(self, term: str) -> int:
         """``frequency``, answering 0 at once for a term no segment has (most candidates)."""
-        key = hash(term.encode("utf-8"))
+        key = term_key(term)
         if not any(segment.has_term(leaf, key) for leaf, segment in self._parts):
             return 0
         return self.frequency(term)
@@ -727,7 +776,7 @@ class SearchIndex:
             for leaf, _ in reader.leaf_readers():
                 if leaf.segment() is None:
                     continue
-                segment = _load_segment(leaf)
+                segment = _load_segment(leaf, self._dir)
                 if len(segment.metas) != leaf.doc_count_all():
                     raise ValueError("column length does not match the document count")
                 self._segments[leaf.segment().segment_id()] = segment
@@ -753,8 +802,10 @@ class SearchIndex:
     def apply(self, add: Sequence[IndexDocument], delete: Sequence[str]) -> None:
         """Replace ``add`` (by doc_id) and remove ``delete``, in one commit.
 
-        Call from one thread only. Small batches commit without merging segments, so a changed
-        file is searchable within milliseconds; larger ones let Whoosh merge small segments.
+        Call from one thread only. Small batches only merge small segments, so a changed file
+        is searchable within milliseconds; larger ones let segments merge (see
+        ``_merge_tiers``). Afterwards the caches searches need for the new segments (lengths,
+        vocabulary) are filled here, on the writer's thread, rather than by the next search.
         """
         if not add and not delete:
             return
@@ -767,11 +818,9 @@ class SearchIndex:
                 "try again when it has finished."
             ) from exc
         try:
-            stale = dict.fromkeys([*delete, *(d.doc_id for d in add)])
+            stale = list(dict.fromkeys([*delete, *(d.doc_id for d in add)]))
             if stale:
-                searcher = writer.searcher()
-                for doc_id in stale:
-                    writer.delete_by_term("doc_id", doc_id, searcher=searcher)
+                self._delete(writer, stale)
             for doc in add:
                 writer.add_document(**record(doc))
             small = len(add) + len(delete) <= SMALL_BATCH
@@ -779,6 +828,18 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
+        with self._snapshot() as snap:
+            snap.warm()
+
+    def _delete(self, writer: Any, doc_ids: list[str]) -> None:
+        """Mark the documents deleted, found through a pooled snapshot (Whoosh's own
+        ``delete_by_term`` first opens a reader on every segment). The snapshot is refreshed
+        to the latest generation after the writer took the lock, so it numbers documents
+        exactly as the writer does."""
+        with self._snapshot() as snap:
+            for doc_id in doc_ids:
+                for docnum in snap.docnums_of(doc_id):
+                    writer.delete_document(docnum)
 
     # -- reading (any thread) -------------------------------------------------------------------
 
@@ -791,10 +852,12 @@ class SearchIndex:
             live_segments = self._segments
         try:
             if snap is None:
-                snap = Snapshot(_open_searcher(ix, None), live_segments, self._raw, epoch)
+                snap = Snapshot(
+                    _open_searcher(ix, None), live_segments, self._raw, epoch, self._dir
+                )
             elif not snap.searcher.up_to_date():
                 snap = Snapshot(
-                    _open_searcher(ix, snap.searcher), live_segments, self._raw, epoch
+                    _open_searcher(ix, snap.searcher), live_segments, self._raw, epoch, self._dir
                 )
                 self._forget_old_segments(snap)
         except OSError as exc:
@@ -900,7 +963,10 @@ class _Search:
         plan = Planner(self.snap).plan(root)
         docs = self._matching(plan, allowed)
         few = len(docs) < FEW_HITS
-        fixes = _corrections(self.snap, root, thorough=few) if root is not None else []
+        # Two-edit corrections cost up to a few hundred milliseconds on a big index: only
+        # when nothing at all was found.
+        thorough = not docs
+        fixes = _corrections(self.snap, root, thorough=thorough) if root is not None else []
         applied: list[_Fix] = []
         did_you_mean: str | None = None
         if fixes:
