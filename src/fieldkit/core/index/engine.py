@@ -373,6 +373,7 @@ class Snapshot:
         live: set[int] = set()
         self.leaves: list[tuple[IndexReader, int]] = list(self.reader.leaf_readers())
         self._parts: list[tuple[IndexReader, _Segment]] = []
+        self._offsets = {id(leaf): offset for leaf, offset in self.leaves}
         for leaf, offset in self.leaves:
             if leaf.segment() is None:  # an empty index
                 continue
@@ -414,9 +415,11 @@ class Snapshot:
         ids: list[int] = []
         weights: list[float] = []
         values: list[Any] = []
-        for leaf, offset in self.leaves:
-            if leaf.segment() is None:
-                continue
+        vocabulary_key = term_key(term)
+        for leaf, segment in self._parts:
+            if field == "body" and not segment.has_term(leaf, vocabulary_key):
+                continue  # skips a term look-up (and a TermNotFound) in most small segments
+            offset = self._offsets[id(leaf)]
             local, local_weights, local_values = self._raw.get(leaf, field, term)
             if not local:
                 continue

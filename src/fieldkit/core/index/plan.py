@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 TITLE_BOOST = 0.25  # on top of the title's words counted in the body (tuned on the IR sets)
 PREFIX_SCAN_TERMS = 2000
-PREFIX_DOC_TERMS = 64
+PREFIX_DOC_TERMS = 32
 PREFIX_SCORE_TERMS = 8
 MIN_PREFIX = 2
 # A query of this many words reads as a question: its function words ("what", "which",
@@ -169,15 +169,18 @@ class Planner:
     def _prefix(
         self, field_name: str | None, prefix: str, plan: Plan, positive: bool
     ) -> DocSet:
-        roots = {prefix}
-        stemmed = stem_word(prefix)
-        if stemmed != prefix and len(stemmed) >= MIN_PREFIX:
-            roots.add(stemmed)
+        """Index terms starting with the prefix, plus the stem of the prefix read as a whole
+        word ("installing*" finds "install"), but not everything starting with that stem
+        ("pars*" must not become "par*")."""
         fields = _match_fields(field_name)
-        expansions = self._snap.expand(fields, roots, PREFIX_SCAN_TERMS)
-        chosen = expansions[:PREFIX_DOC_TERMS]
+        chosen = self._snap.expand(fields, [prefix], PREFIX_SCAN_TERMS)[:PREFIX_DOC_TERMS]
+        stemmed = stem_word(prefix)
+        if stemmed != prefix and stemmed not in chosen and self._snap.term_docs(fields, stemmed):
+            chosen.append(stemmed)
         if positive:
-            plan.prefixes.update(roots)
+            plan.prefixes.add(prefix)
+            if stemmed in chosen:
+                plan.terms.add(stemmed)
             ranked = _fields(field_name)
             for t in chosen[:PREFIX_SCORE_TERMS]:
                 plan.ranking.extend(_ranked(ranked, t))
