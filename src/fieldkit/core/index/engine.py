@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 from math import log
 from pathlib import Path
 from typing import Any, ClassVar
@@ -424,14 +424,12 @@ class Snapshot:
             if not local:
                 continue
             if leaf.has_deletions():
-                live = self.live
-                for d, w, v in zip(local, local_weights, local_values, strict=True):
-                    if offset + d in live:
-                        ids.append(offset + d)
-                        weights.append(w)
-                        values.append(v)
-                continue
-            ids.extend(offset + d for d in local) if offset else ids.extend(local)
+                deleted = leaf.deleted_docs_set
+                keep = [d not in deleted for d in local]
+                local = list(compress(local, keep))
+                local_weights = list(compress(local_weights, keep))
+                local_values = list(compress(local_values, keep))
+            ids.extend(map(offset.__add__, local)) if offset else ids.extend(local)
             weights.extend(local_weights)
             values.extend(local_values)
         found = _Postings(ids, weights, values)
