@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldkit.core.catalog import CatalogBase, utcnow
+from fieldkit.core.catalog import CatalogBase
+from fieldkit.core.db import utcnow
 
 
 class WatchedFolder(CatalogBase):

@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldkit import __version__
 from fieldkit.core.catalog import CatalogBase, KeyValue, MirrorEntry, MirrorFile
 from fieldkit.core.credentials import TokenStore
-from fieldkit.core.db import session_factory
+from fieldkit.core.db import session_factory, utcnow
 from fieldkit.core.errors import AuthError, FieldkitError, StorageError, UsageError
 from fieldkit.core.home import HomePaths
-from fieldkit.core.outbox_models import OUTBOX_TABLES, OutboxItem, PendingSignal, utcnow
+from fieldkit.core.outbox_models import OUTBOX_TABLES, OutboxItem, PendingSignal
 from fieldkit.core.requests import (
     IDEMPOTENCY_HEADER,
     SIGNALS_PER_BATCH,

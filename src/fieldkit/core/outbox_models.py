@@ -3,34 +3,14 @@ waiting to be batched. ``upgrade_schema`` creates them (new tables need no migra
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Index, Integer, String, Table, Text, TypeDecorator
+from sqlalchemy import Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.core.catalog import CatalogBase
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes (SQLite would otherwise hand back naive ones)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
+from fieldkit.core.db import UTCDateTime
 
 
 class OutboxItem(CatalogBase):

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from fieldkit.core.db import session_factory
+from fieldkit.core.db import session_factory, utcnow
 from fieldkit.core.errors import FieldkitError, UsageError
 from fieldkit.core.requests import (
     DOC_ID_PATTERN,
@@ -56,7 +56,7 @@ from fieldkit.core.requests import (
     URGENCIES,
     normalize_query,
 )
-from fieldkit.hub.models import Document, HubBase, utcnow
+from fieldkit.hub.models import Document, HubBase
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
+from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema, utcnow
 from fieldkit.core.errors import FieldkitError, UsageError
 from fieldkit.hub.models import (
     HUB_MIGRATIONS,
@@ -31,7 +31,6 @@ from fieldkit.hub.models import (
     DocumentVersion,
     HubBase,
     HubState,
-    utcnow,
 )
 from fieldkit.hub.sidecar import Metadata
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fieldkit.core.db import session_factory
+from fieldkit.core.db import session_factory, utcnow
 from fieldkit.core.errors import UsageError
-from fieldkit.hub.models import Rep, utcnow
+from fieldkit.hub.models import Rep
 
 TOKEN_PREFIX = "fk_"
 

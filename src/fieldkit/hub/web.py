@@ -34,6 +34,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from fieldkit.core.db import utcnow
 from fieldkit.core.errors import UsageError
 from fieldkit.core.requests import (
     FEEDBACK_KIND_LABELS,
@@ -42,7 +43,6 @@ from fieldkit.core.requests import (
     STATUS_LABELS,
 )
 from fieldkit.hub.inbox import AdminAccess, Inbox, RequestNotFound
-from fieldkit.hub.models import utcnow
 from fieldkit.hub.service import Hub
 
 log = logging.getLogger(__name__)
