@@ -251,6 +251,12 @@ def test_names_dates_and_documents_are_checked(
         kits.add("ACME", ["does/not/exist.pptx"])
     added = kits.add("ACME", [str(laptop.mirror_path("Other.txt"))])
     assert added.titles == ("Other",)
+    kits.create("Other")
+    with pytest.raises(UsageError, match="already a kit"):
+        kits.rename("ACME", "other")
+    renamed = kits.rename("acme", " ACME  Q4 ")
+    assert (renamed.name, renamed.titles) == ("ACME Q4", ("Other",))
+    assert kits.rename("ACME Q4", "ACME").name == "ACME"  # back, and a change of case is fine
     edited = kits.edit("ACME", customer="ACME Corp", meeting="2026-12-02")
     assert (edited.customer, edited.meeting_has_time) == ("ACME Corp", False)
     assert edited.meeting_text(at("2026-11-30T09:00:00").replace(tzinfo=None)) == "Wed"

@@ -153,6 +153,16 @@ class Kits:
             final = kit.name
         return self.get(final)
 
+    def rename(self, name: str, new_name: str) -> KitInfo:
+        clean = _clean_name(new_name)
+        with self._sessions.begin() as session:
+            kit = _require(session, name)
+            other = _find(session, clean)
+            if other is not None and other.id != kit.id:
+                raise UsageError(f"There is already a kit called “{clean}”.")
+            kit.name = clean
+        return self.get(clean)
+
     def delete(self, name: str) -> None:
         with self._sessions.begin() as session:
             kit = _require(session, name)
