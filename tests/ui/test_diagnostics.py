@@ -113,6 +113,28 @@ def test_show_diagnostics_opens_over_the_window_and_runs_the_checks(
     qtbot.waitUntil(lambda: not window.findChildren(DiagnosticsDialog))
 
 
+def test_closing_diagnostics_before_the_checks_end_drops_their_answer(
+    qtbot: QtBot, client: Client, runner: TaskRunner, options: DoctorOptions
+) -> None:
+    release = threading.Event()
+    checks = doctor_report(client, options)
+
+    def slow_checks() -> CheckReport:
+        release.wait(timeout=30)
+        return checks()
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    dialog = DiagnosticsDialog(slow_checks, runner, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.run_checks()
+    dialog.close()
+    qtbot.waitUntil(lambda: not window.findChildren(DiagnosticsDialog))
+    release.set()
+    # The answer arrives for a deleted dialog: it is dropped, not delivered into freed memory.
+    qtbot.waitUntil(lambda: runner.pending() == 0)
+
+
 def test_diagnostics_says_when_the_checks_cannot_run(qtbot: QtBot, runner: TaskRunner) -> None:
     def broken() -> CheckReport:
         raise StorageError("The catalog is locked by another fieldkit.")

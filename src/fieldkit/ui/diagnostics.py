@@ -105,7 +105,9 @@ class DiagnosticsDialog(QDialog):
         self.summary.setText("Checking…")
         self.copy_button.setEnabled(False)
         self.rerun_button.setEnabled(False)
-        self._runner.run(self._report_function, self._on_checks_done, self._on_checks_failed)
+        self._runner.run(
+            self._report_function, self._on_checks_done, self._on_checks_failed, owner=self
+        )
 
     def report_text(self) -> str:
         return self._report.to_text() if self._report is not None else ""

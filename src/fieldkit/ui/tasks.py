@@ -53,12 +53,20 @@ class TaskRunner(QObject):
         fn: Callable[[], T],
         on_result: Callable[[T], object],
         on_error: ErrorCallback | None = None,
+        *,
+        owner: QObject | None = None,
     ) -> None:
-        """Run ``fn`` on a pool thread, then ``on_result(value)`` or ``on_error(exc)`` here."""
+        """Run ``fn`` on a pool thread, then ``on_result(value)`` or ``on_error(exc)`` here.
+
+        With an ``owner`` (a dialog the rep may close before the task ends), the callbacks are
+        dropped once the owner is destroyed, so they never touch a deleted widget.
+        """
         if self._closed:
             return
         task_id = next(self._ids)
         self._callbacks[task_id] = (on_result, on_error)
+        if owner is not None:
+            owner.destroyed.connect(lambda: self._callbacks.pop(task_id, None))
         self._pool.start(lambda: self._task_done.emit(_execute(task_id, fn)))
 
     def pending(self) -> int:
@@ -100,6 +108,8 @@ class InlineTaskRunner(TaskRunner):
         fn: Callable[[], T],
         on_result: Callable[[T], object],
         on_error: ErrorCallback | None = None,
+        *,
+        owner: QObject | None = None,
     ) -> None:
         if self._closed:
             return
