@@ -107,6 +107,15 @@ def select(view: SearchView, wanted: Callable[[Hit], bool]) -> None:
     raise LookupError("no such result")
 
 
+def previewed(view: SearchView) -> bool:
+    """The preview shows the selected result's own hit page (not the one selected before)."""
+    hit = view.current_hit()
+    preview = view.preview
+    if hit is None or preview.hit() != hit or preview.page() != (hit.location_number or 1):
+        return False
+    return not preview.image().isNull() if hit.format == "pdf" else bool(preview.text())
+
+
 def dark_palette() -> QPalette:
     palette = QPalette()
     colours = {
@@ -199,7 +208,7 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     wait_until(app, lambda: window.status_panel.activity() is None, timeout_s=60)
     wait_until(app, lambda: (r := view.shown_results()) is not None and r.total >= 8)
     select(view, lambda hit: hit.format == "pdf")
-    wait_until(app, lambda: not view.preview.image().isNull())
+    wait_until(app, lambda: previewed(view))
 
     # Marketing publishes two more folders; the next sync brings them.
     for folder in LATER:
@@ -219,19 +228,19 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
 
     search(app, view, "FIPS")
     select(view, lambda hit: hit.format == "pdf")
-    wait_until(app, lambda: not view.preview.image().isNull())
+    wait_until(app, lambda: previewed(view))
     settle(app)
     save(window, out, "results-pdf-preview")
 
     search(app, view, "Tidewater")
     select(view, lambda hit: hit.format == "pptx")
-    wait_until(app, lambda: "Tidewater" in view.preview.text())
+    wait_until(app, lambda: previewed(view) and "Tidewater" in view.preview.text())
     settle(app)
     save(window, out, "results-slide-text")
 
     search(app, view, "harborline")
     select(view, lambda hit: hit.status == "superseded")
-    wait_until(app, lambda: bool(view.preview.text()))
+    wait_until(app, lambda: previewed(view))
     settle(app)
     save(window, out, "results-statuses")
 
@@ -272,7 +281,7 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     app.setPalette(dark_palette())
     search(app, view, "FIPS")
     select(view, lambda hit: hit.format == "pdf")
-    wait_until(app, lambda: not view.preview.image().isNull())
+    wait_until(app, lambda: previewed(view))
     settle(app)
     save(window, out, "results-dark")
 
