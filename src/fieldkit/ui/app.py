@@ -15,9 +15,10 @@ from PySide6.QtCore import QSettings, QTimer
 
 from fieldkit.core.client import Client
 from fieldkit.core.credentials import TokenStore
-from fieldkit.core.freshness import FreshnessReport, read_freshness, utc_now
+from fieldkit.core.freshness import Clock, FreshnessReport, read_freshness, utc_now
 from fieldkit.core.indexer import IndexService
 from fieldkit.core.library import FolderInfo
+from fieldkit.core.stale import Trash, send_to_trash
 from fieldkit.core.sync import (
     ProgressCallback,
     SyncControl,
@@ -31,6 +32,7 @@ from fieldkit.core.sync import (
 from fieldkit.core.watch import FolderWatcher
 from fieldkit.ui.bridge import CoreBridge
 from fieldkit.ui.first_run import DemoStarter, HubConnector
+from fieldkit.ui.freshness_ui import FreshnessUi
 from fieldkit.ui.launch import make_application, run
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
@@ -60,6 +62,7 @@ class Gui:
     sync: SyncController
     # The reconcile scan waits this long after start, so the first search has the CPU.
     scan_delay_ms: int = STARTUP_SCAN_DELAY_MS
+    freshness: FreshnessUi | None = None
     _started: bool = field(default=False, repr=False)
     _watching: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -71,6 +74,8 @@ class Gui:
         self.sync.start(sync_now=sync_now)
         self.window.start()
         QTimer.singleShot(self.scan_delay_ms, self._begin_watching)
+        if self.freshness is not None:
+            self.freshness.start(self.scan_delay_ms)
 
     def _begin_watching(self) -> None:
         if not self._closed:
@@ -93,6 +98,8 @@ class Gui:
         self._closed = True
         self.window.search_view.release_clipboard()
         self.sync.stop()
+        if self.freshness is not None:
+            self.freshness.stop()
         if self._watching and self.watcher is not None:
             self.watcher.stop()
         if self._started:
@@ -115,6 +122,8 @@ def build_gui(
     folder_picker: FolderPicker = pick_folder,
     sync_interval_ms: int = DEFAULT_INTERVAL_MS,
     scan_delay_ms: int = STARTUP_SCAN_DELAY_MS,
+    clock: Clock = utc_now,
+    trash: Trash = send_to_trash,
 ) -> Gui:
     tokens = tokens if tokens is not None else TokenStore(client.home)
     runner = runner if runner is not None else TaskRunner(threads=2)
@@ -155,6 +164,19 @@ def build_gui(
         freshness=_freshness_lookup(client),
     )
     window.build_menus()
+    freshness = FreshnessUi(
+        window,
+        client,
+        runner=runner,
+        tokens=tokens,
+        index_service=index_service,
+        sync=sync,
+        launcher=launcher,
+        folder_picker=folder_picker,
+        clock=clock,
+        trash=trash,
+        watch=watch,
+    )
     return Gui(
         client,
         window,
@@ -166,6 +188,7 @@ def build_gui(
         watcher,
         sync,
         scan_delay_ms,
+        freshness,
     )
 
 

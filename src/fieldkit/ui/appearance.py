@@ -158,6 +158,20 @@ def badge_colours(status: str, palette: QPalette) -> tuple[QColor, QColor]:
     return background, accent.darker(125)
 
 
+# States whose rows stay untinted: fine, or not the rep's to act on.
+_UNTINTED = QUIET_STATUSES | {"personal", "archived"}
+
+
+def row_tint(status: str, palette: QPalette) -> QColor | None:
+    """A faint wash of the status colour for rows that need attention (None: leave the row
+    alone); stronger on dark palettes, where a light tint would vanish."""
+    if status in _UNTINTED or status not in _STATUS_ACCENTS:
+        return None
+    tint = QColor(_STATUS_ACCENTS[status])
+    tint.setAlpha(45 if is_dark(palette) else 22)
+    return tint
+
+
 def paint_badge(
     painter: QPainter,
     rect: QRectF,

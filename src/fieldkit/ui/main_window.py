@@ -54,6 +54,8 @@ TokenLookup = Callable[[str], bool]
 class MainWindow(QMainWindow):
     # The rep changed settings and they were saved.
     settings_saved = Signal(SettingsForm)
+    # The Settings dialog opened (features add their own groups to it).
+    settings_opened = Signal(SettingsDialog)
 
     def __init__(
         self,
@@ -129,7 +131,6 @@ class MainWindow(QMainWindow):
         bridge.index_failed.connect(self._on_bridge_index_failed)
         bridge.sync_progressed.connect(self._on_bridge_sync_progressed)
         sync.state_changed.connect(self._on_sync_state_changed)
-        sync.content_arrived.connect(self._on_sync_content_arrived)
         runner.task_failed.connect(self._on_runner_task_failed)
         self._restore_geometry()
         self._on_sync_state_changed(sync.state())
@@ -294,6 +295,7 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(self._on_settings_dialog_finished)
         self._settings_dialog = dialog
         self._settings_before = form
+        self.settings_opened.emit(dialog)
         dialog.open()
         return dialog
 
@@ -392,10 +394,6 @@ class MainWindow(QMainWindow):
             eta = progress.eta_s
             activity = Activity("Syncing", progress.files_done, progress.files_total, eta, rate)
             self.status_panel.set_activity("sync", activity)
-
-    def _on_sync_content_arrived(self, count: int) -> None:
-        noun = "document" if count == 1 else "documents"
-        self.tray.notify("New content", f"{count} new or updated {noun} from the hub.")
 
     # -- indexing ----------------------------------------------------------------------------
 

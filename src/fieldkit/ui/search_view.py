@@ -46,6 +46,7 @@ from fieldkit.core.library import Library
 from fieldkit.ui import appearance
 from fieldkit.ui.facets_model import COUNT, NAME, FacetsModel
 from fieldkit.ui.history import QueryHistory
+from fieldkit.ui.latest_opener import LatestOpener
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.preview import FreshnessLookup, PreviewPane
 from fieldkit.ui.results_model import ROW_ROLE, SORT_ROLE, ResultsModel, files_mime_data
@@ -92,6 +93,7 @@ class SearchView(QWidget):
         self._library = library
         self._runner = runner
         self._launcher = launcher
+        self._opener: LatestOpener | None = None
         self._copied: QMimeData | None = None
         self._history = history
         self._filters: dict[str, str] = {}
@@ -214,6 +216,9 @@ class SearchView(QWidget):
         self.summary.linkActivated.connect(self._on_summary_link_activated)
         summary_row.addWidget(self.summary, 1)
         layout.addLayout(summary_row)
+        self._banners = QVBoxLayout()
+        self._banners.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._banners)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -297,6 +302,14 @@ class SearchView(QWidget):
         self._document_count = count
         noun = "document" if count == 1 else "documents"
         self.search_field.setPlaceholderText(f"Search {count:,} {noun}  (Ctrl+K)")
+
+    def add_banner(self, banner: QWidget) -> None:
+        """A strip above the results (it shows and hides itself)."""
+        self._banners.addWidget(banner)
+
+    def set_opener(self, opener: LatestOpener) -> None:
+        """Open approved documents through ``opener`` (newest version fetched first)."""
+        self._opener = opener
 
     def set_syncing(self, syncing: bool) -> None:
         """A sync is running (an empty library then says its documents are coming)."""
@@ -625,6 +638,9 @@ class SearchView(QWidget):
     def _open_hit(self, hit: Hit) -> None:
         if self._shown_request is not None:
             self._history.remember(self._shown_request.query)
+        if self._opener is not None and not hit.personal:
+            self._opener.open(hit.doc_id, hit.title, lambda: self.document_opened.emit(hit))
+            return
         try:
             self._launcher.open_file(Path(hit.path))
         except FieldkitError as exc:

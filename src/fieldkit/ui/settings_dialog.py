@@ -73,12 +73,17 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._hub_group())
         layout.addWidget(self._library_group())
         layout.addWidget(self._downloads_group())
+        self._groups = layout
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+
+    def add_group(self, group: QWidget) -> None:
+        """A feature's own settings, above the buttons (it applies them itself on accept)."""
+        self._groups.insertWidget(self._groups.indexOf(self.buttons), group)
 
     # -- groups ------------------------------------------------------------------------------
 
