@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     Qt,
     QUrl,
 )
+from PySide6.QtGui import QGuiApplication
 
 from fieldkit.core.index import Hit
 from fieldkit.ui import appearance
@@ -109,6 +110,8 @@ class ResultsModel(QAbstractTableModel):
             return appearance.format_icon(hit.format)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(hit, column)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return appearance.row_tint(hit.status, QGuiApplication.palette())
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return _accessible(hit) if column == TITLE else _display(hit, column)
         return None
