@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from whoosh import index as windex
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
 from whoosh.matching.wrappers import FilterMatcher
@@ -43,6 +43,7 @@ from whoosh.searching import Searcher
 
 from fieldkit.core.errors import UsageError
 from fieldkit.core.index.analysis import analyze
+from fieldkit.core.index.bulk import SegmentBuilder, drain
 from fieldkit.core.index.model import (
     Hit,
     IndexBusyError,
@@ -129,34 +130,6 @@ class _Postings:
         return dict(zip(self.ids, self.values, strict=True))
 
 
-def _drain(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
-    """Every (docnum, weight, value) of a fresh posting matcher.
-
-    Whoosh's matcher API costs several Python calls per posting; for its W3 block postings
-    (the codec this index writes) whole blocks are read instead, about ten times faster. This
-    reads matcher internals of the pinned whoosh-reloaded 2.7.5, hence the generic fallback.
-    """
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[Any] = []
-    if type(matcher) is W3LeafMatcher and not matcher._byteids:
-        while True:
-            matcher._read_weights()  # loads the block
-            matcher._read_values()
-            ids.extend(accumulate(matcher._data[0]))
-            weights.extend(matcher._weights)
-            values.extend(matcher._values)
-            if matcher._lastblock:
-                return ids, weights, values
-            matcher._goto(matcher._nextoffset)
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        values.append(matcher.value())
-        matcher.next()
-    return ids, weights, values
-
-
 def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
     """A searcher on the latest generation, reusing ``old``'s readers of unchanged segments.
 
@@ -210,30 +183,26 @@ def _tier(segment: Any) -> int:
     return int(log(max(1, segment.doc_count()), TIER_FANOUT))
 
 
-def _merge_tiers(writer: Any, segments: list[Any], max_docs: int | None = None) -> list[Any]:
+def _plan_merges(segments: list[Any], max_docs: int | None) -> tuple[list[Any], list[Any]]:
     """Merge policy: once ``TIER_FANOUT`` segments share a size class, merge them into the new
     segment (log-structured: each document is rewritten about log5(n) times, and an index
     keeps at most four segments per size class). Segments with many deletions shrink into a
-    lower class and get merged (and purged) sooner."""
+    lower class and get merged (and purged) sooner. With ``max_docs`` (small commits) only
+    segments that small are merged, so the commit costs milliseconds.
+
+    Returns the segments to keep and those to merge."""
     tiers: dict[int, list[Any]] = {}
     for segment in segments:
         tiers.setdefault(_tier(segment), []).append(segment)
     keep: list[Any] = []
+    merge: list[Any] = []
     for members in tiers.values():
         small = max_docs is None or all(m.doc_count_all() <= max_docs for m in members)
         if len(members) < TIER_FANOUT or not small:
             keep.extend(members)
-            continue
-        for segment in members:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
-    return keep
-
-
-def _merge_small_tiers(writer: Any, segments: list[Any]) -> list[Any]:
-    """The merge policy for small commits: only merges that cost milliseconds."""
-    return _merge_tiers(writer, segments, SMALL_SEGMENT_DOCS)
+        else:
+            merge.extend(members)
+    return keep, merge
 
 
 # -- per-segment and per-snapshot caches ----------------------------------------------------
@@ -336,7 +305,7 @@ class _RawPostings:
         else:
             if isinstance(matcher, FilterMatcher):  # hides deleted documents: read beneath
                 matcher = matcher.child
-            found = _drain(matcher)
+            found = drain(matcher)
         with self._lock:
             if key in self._items:  # another thread read it meanwhile
                 return self._items[key]
@@ -805,7 +774,7 @@ class SearchIndex:
 
         Call from one thread only. Small batches only merge small segments, so a changed file
         is searchable within milliseconds; larger ones let segments merge (see
-        ``_merge_tiers``). Afterwards the caches searches need for the new segments (lengths,
+        ``_plan_merges``). Afterwards the caches searches need for the new segments (lengths,
         vocabulary) are filled here, on the writer's thread, rather than by the next search.
         """
         if not add and not delete:
@@ -822,10 +791,19 @@ class SearchIndex:
             stale = list(dict.fromkeys([*delete, *(d.doc_id for d in add)]))
             if stale:
                 self._delete(writer, stale)
-            for doc in add:
-                writer.add_document(**record(doc))
             small = len(add) + len(delete) <= SMALL_BATCH
-            writer.commit(mergetype=_merge_small_tiers if small else _merge_tiers)
+            keep, merge = _plan_merges(writer.segments, SMALL_SEGMENT_DOCS if small else None)
+            builder = SegmentBuilder(writer)
+            for segment in merge:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                try:
+                    builder.add_segment(reader)
+                finally:
+                    reader.close()
+            for doc in add:
+                builder.add(record(doc))
+            builder.finish()
+            writer.commit(mergetype=lambda _writer, _segments: keep)
         except BaseException:
             writer.cancel()
             raise
