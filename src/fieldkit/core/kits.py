@@ -14,7 +14,7 @@ import os
 import shutil
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path, PurePosixPath
@@ -177,7 +177,12 @@ class Kits:
     def all(self) -> tuple[KitInfo, ...]:
         with self._sessions.begin() as session:
             kits = session.scalars(select(Kit)).all()
-            infos = [_info(session, kit) for kit in kits]
+            items: dict[int, list[tuple[str, str]]] = {}
+            for row in session.execute(
+                select(KitItem.kit_id, KitItem.doc_id, KitItem.title).order_by(KitItem.position)
+            ):
+                items.setdefault(row.kit_id, []).append((row.doc_id, row.title))
+            infos = [_info_of(kit, items.get(kit.id, [])) for kit in kits]
         return tuple(
             sorted(infos, key=lambda k: (k.meeting is None, k.meeting or datetime.min, k.name))
         )
@@ -233,10 +238,14 @@ class Kits:
     # -- readiness ---------------------------------------------------------------------------
 
     def check(self, name: str) -> KitReadiness:
-        return self._check(self.get(name))
+        kit = self.get(name)
+        return self._check(kit, self._freshness(kit.doc_ids))
 
     def check_all(self) -> tuple[KitReadiness, ...]:
-        return tuple(self._check(kit) for kit in self.all())
+        """Every kit's readiness, from one reading of the manifest."""
+        kits = self.all()
+        report = self._freshness({doc_id for kit in kits for doc_id in kit.doc_ids})
+        return tuple(self._check(kit, report) for kit in kits)
 
     def due(self, within: timedelta = timedelta(days=1)) -> tuple[KitInfo, ...]:
         """Kits whose meeting is between now and ``within`` from now (check them the day
@@ -249,15 +258,16 @@ class Kits:
             and now - timedelta(hours=1) <= kit.meeting <= now + within
         )
 
-    def _check(self, kit: KitInfo) -> KitReadiness:
-        now = self._clock()
-        report = freshness.read_freshness(
+    def _freshness(self, doc_ids: Collection[str]) -> freshness.FreshnessReport:
+        return freshness.read_freshness(
             self._home,
             self._sessions,
             expiring_days=self._expiring_days,
-            now=now,
-            only=set(kit.doc_ids),
+            now=self._clock(),
+            only=set(doc_ids),
         )
+
+    def _check(self, kit: KitInfo, report: freshness.FreshnessReport) -> KitReadiness:
         known = report.by_id()
         items = tuple(
             _item_status(doc_id, known.get(doc_id), title, kit.meeting)
@@ -464,14 +474,19 @@ def _info(session: Session, kit: Kit) -> KitInfo:
         .where(KitItem.kit_id == kit.id)
         .order_by(KitItem.position)
     ).all()
+    return _info_of(kit, [(row.doc_id, row.title) for row in items])
+
+
+def _info_of(kit: Kit, items: list[tuple[str, str]]) -> KitInfo:
+    """The kit with its (doc id, title) items in the order they were added."""
     meeting, has_time = _meeting(kit.meeting)
     return KitInfo(
         kit.name,
         kit.customer,
         meeting,
         has_time,
-        tuple(row.doc_id for row in items),
-        tuple(row.title for row in items),
+        tuple(doc_id for doc_id, _title in items),
+        tuple(title for _doc_id, title in items),
     )
 
 
