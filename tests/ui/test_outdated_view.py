@@ -157,7 +157,7 @@ def test_every_state_is_listed_with_its_reason_and_the_banner_counts(
         row = view.documents_model.rows().index(pricing)
         details = view.documents_model.index(row, DOC_DETAILS).data()
         assert re.fullmatch(
-            r"You have v1; v2 is available\. You have v1 \(\d+ \w{3}\), "
+            r"You have v1 \(\d+ \w{3}\), "
             r"latest v2 \(\d+ \w{3}\): More rows",
             details,
         ), details
@@ -227,7 +227,7 @@ def test_replace_with_latest_puts_the_old_copy_in_the_trash(
     tokens = connect(laptop, hub)
     with laptop_gui(qtbot, laptop, tokens, launcher, qsettings, clock) as gui:
         assert gui.freshness is not None
-        gui.freshness.feature.copies.add_folder(downloads)
+        gui.freshness.feature.stale.add_folder(downloads)
         view = outdated_view(gui)
         gui.freshness.feature.rescan()
         qtbot.waitUntil(lambda: view.copies_model.rowCount() == 1)

@@ -3,18 +3,15 @@
 ``FreshnessFeature`` owns the core's services (:class:`StaleCopies`, :class:`StaleWatch`,
 :class:`WhatsNewTracker`) and runs every read and action on task runners: the stale-copy scans on
 a one-thread runner of their own (a big Downloads folder never holds up a search), the rest on
-the app's runner. Results come back as frozen snapshots through signals. ``install_freshness``
-wires it into the window: the Outdated tab, the banner above the results, opening through
-open-latest, the watched folders in Settings and the "New content" notification.
+the app's runner. Results come back as frozen snapshots through signals;
+:mod:`fieldkit.ui.freshness_ui` wires them into the window.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -41,8 +38,6 @@ from fieldkit.core.sync import HUB_KEY, SyncResult, open_source
 from fieldkit.core.whatsnew import WhatsNew, WhatsNewTracker
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.tasks import TaskRunner
-
-log = logging.getLogger(__name__)
 
 ChangedPaths = Callable[[tuple[Path, ...]], None]
 
@@ -114,7 +109,7 @@ class FreshnessFeature(QObject):
         self._launcher = launcher
         self._clock = clock
         self._watching = watch
-        self.copies = StaleCopies(
+        self.stale = StaleCopies(
             client.home,
             client.sessions,
             expiring_days=client.settings.expiring_days,
@@ -124,7 +119,7 @@ class FreshnessFeature(QObject):
         self.tracker = WhatsNewTracker(client.home, client.sessions, clock=clock)
         self._signals = _ScanSignals(self)
         self._signals.scanned.connect(self._on_watch_scanned)
-        self._watch = StaleWatch(self.copies, self._signals.scanned.emit)
+        self._watch = StaleWatch(self.stale, self._signals.scanned.emit)
         self._watch_started = threading.Event()
         self._closed = False
         self._snapshot: OutdatedSnapshot | None = None
@@ -174,7 +169,7 @@ class FreshnessFeature(QObject):
     def rescan(self) -> None:
         """Bring the scan of the watched folders up to date, then refresh."""
         if not self._closed:
-            self._scan_runner.run(self.copies.scan, self._on_scan_done, self._on_scan_failed)
+            self._scan_runner.run(self.stale.scan, self._on_scan_done, self._on_scan_failed)
 
     def refresh_news(self) -> None:
         if not self._closed:
@@ -188,9 +183,9 @@ class FreshnessFeature(QObject):
             expiring_days=client.settings.expiring_days,
             now=self._clock(),
         )
-        folders = self.copies.folders()
+        folders = self.stale.folders()
         suggested = tuple(p for p in suggested_folders() if p.resolve() not in folders)
-        return OutdatedSnapshot(report, self.copies.copies(), folders, suggested)
+        return OutdatedSnapshot(report, self.stale.copies(), folders, suggested)
 
     def _on_read(self, snapshot: OutdatedSnapshot) -> None:
         self._snapshot = snapshot
@@ -248,7 +243,7 @@ class FreshnessFeature(QObject):
         """Put the latest version where ``copy`` is; the old copy goes to the OS trash."""
         path = copy.path
         self._scan_runner.run(
-            lambda: self.copies.replace_with_latest(path), self._on_replaced, self._on_failed
+            lambda: self.stale.replace_with_latest(path), self._on_replaced, self._on_failed
         )
 
     def _on_replaced(self, replaced: Replaced) -> None:
@@ -278,17 +273,17 @@ class FreshnessFeature(QObject):
         problems = []
         for folder in changes.removed:
             try:
-                self.copies.remove_folder(folder)
+                self.stale.remove_folder(folder)
             except FieldkitError as exc:
                 problems.append(str(exc))
         for folder in changes.added:
             try:
-                self.copies.add_folder(folder)
+                self.stale.add_folder(folder)
             except FieldkitError as exc:
                 problems.append(str(exc))
         if self._watch_started.is_set():
             self._watch.refresh_folders()
-        report = self.copies.scan()
+        report = self.stale.scan()
         if problems:
             raise _FolderProblem(" ".join(problems))
         return report
@@ -339,8 +334,3 @@ def _fetcher(client: Client, tokens: TokenStore, on_changed_paths: ChangedPaths)
         lambda: open_source(client.sessions, tokens, connections=1),
         after=index_changes,
     )
-
-
-def checked_words(snapshot: OutdatedSnapshot, now: datetime) -> str:
-    """"checked 3 h ago", as of ``now`` (the view repaints it as time passes)."""
-    return freshness.checked_ago(snapshot.report.checked_at, now)

@@ -70,9 +70,6 @@ class LatestOpener(QObject):
             lambda error: self._on_failed(request, error),
         )
 
-    def busy(self) -> bool:
-        return bool(self._pending)
-
     def _on_prepared(self, outcome: tuple[_Request, OpenTarget]) -> None:
         request, target = outcome
         on_opened = self._pending.pop(request.sequence, None)

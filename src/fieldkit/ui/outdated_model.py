@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 
+from fieldkit.core import freshness
 from fieldkit.core.freshness import DocumentFreshness
 from fieldkit.core.stale import StaleCopy
 from fieldkit.core.whatsnew import ADDED, NewDocument
@@ -167,8 +168,14 @@ def news_model(parent: Any = None) -> RowsModel[NewDocument]:
 
 
 def document_summary(doc: DocumentFreshness) -> str:
-    """The reason, then the versions: "You have v4; v5 is available. You have v4 (12 Oct)…"."""
-    return f"{doc.reason} {doc.details}"
+    """What the rep should know in one line: for an update, the versions and their notes ("You
+    have v4 (12 Oct), latest v5 (20 Nov): <notes>"); otherwise the reason, with the versions
+    when the copy here is not the latest."""
+    if doc.state == freshness.OUTDATED:
+        return doc.details
+    if doc.local_version is not None and doc.local_version != doc.latest_version:
+        return f"{doc.reason} {doc.details}"
+    return doc.reason
 
 
 def change_text(news: NewDocument) -> str:
