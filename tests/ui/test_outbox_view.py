@@ -146,12 +146,12 @@ def test_status_changes_from_the_hub_show_and_notify(
             view.send_button.click()  # Send now also asks the hub for news
         qtbot.waitUntil(lambda: statuses(view) == [
             "Declined: We have one: search 'freight'", "In progress"
-        ])
+        ], timeout=15_000)
         hub.inbox().respond(by_title["Overview in Spanish"], "fulfilled", doc_id=answer,
                             note="Here it is")
         with qtbot.waitSignal(service.round_finished, timeout=20_000):
             view.send_button.click()
-        qtbot.waitUntil(lambda: statuses(view)[1] == "Fulfilled")
+        qtbot.waitUntil(lambda: statuses(view)[1] == "Fulfilled", timeout=15_000)
 
     assert sorted(notifications.seen) == sorted([
         ("Request declined",
@@ -190,7 +190,7 @@ def test_a_refusal_shows_the_hubs_reason(
             session.get_one(OutboxItem, second.id).idempotency_key = key
         with qtbot.waitSignal(service.round_finished, timeout=20_000):
             view.send_button.click()
-        qtbot.waitUntil(lambda: statuses(view)[0].startswith("Rejected: "))
+        qtbot.waitUntil(lambda: statuses(view)[0].startswith("Rejected: "), timeout=15_000)
         assert "already used" in statuses(view)[0]
         assert hub.request_count() == 1
 

@@ -36,6 +36,7 @@ from fieldkit.ui.freshness_ui import FreshnessUi
 from fieldkit.ui.launch import make_application, run
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
+from fieldkit.ui.requests_ui import RequestsUi
 from fieldkit.ui.settings_dialog import FolderPicker, pick_folder
 from fieldkit.ui.sync_controller import DEFAULT_INTERVAL_MS, SyncController
 from fieldkit.ui.tasks import TaskRunner
@@ -63,6 +64,7 @@ class Gui:
     # The reconcile scan waits this long after start, so the first search has the CPU.
     scan_delay_ms: int = STARTUP_SCAN_DELAY_MS
     freshness: FreshnessUi | None = None
+    requests: RequestsUi | None = None
     _started: bool = field(default=False, repr=False)
     _watching: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -76,6 +78,8 @@ class Gui:
         QTimer.singleShot(self.scan_delay_ms, self._begin_watching)
         if self.freshness is not None:
             self.freshness.start(self.scan_delay_ms)
+        if self.requests is not None:
+            self.requests.start()
 
     def _begin_watching(self) -> None:
         if not self._closed:
@@ -100,6 +104,8 @@ class Gui:
         self.sync.stop()
         if self.freshness is not None:
             self.freshness.stop()
+        if self.requests is not None:
+            self.requests.stop()
         if self._watching and self.watcher is not None:
             self.watcher.stop()
         if self._started:
@@ -189,6 +195,7 @@ def build_gui(
         sync,
         scan_delay_ms,
         freshness,
+        RequestsUi(window, client, runner=runner, sync=sync, launcher=launcher),
     )
 
 

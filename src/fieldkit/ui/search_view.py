@@ -56,6 +56,8 @@ from fieldkit.ui.tasks import TaskRunner
 SEARCH_INTERVAL_MS = 150
 PREVIEW_DELAY_MS = 120
 PAGE_SIZE = 50
+# A search with this many results or fewer offers a content request beside them.
+POOR_RESULTS = 3
 SORTS: tuple[tuple[SortOrder, str], ...] = (
     ("relevance", "Best match"),
     ("modified", "Newest first"),
@@ -78,6 +80,8 @@ class SearchView(QWidget):
     document_opened = Signal(Hit)
     # Something the rep should read in the status bar.
     notice_posted = Signal(str)
+    # The rep asked marketing for what a search did not find (the query).
+    content_requested = Signal(str)
 
     def __init__(
         self,
@@ -480,6 +484,7 @@ class SearchView(QWidget):
             )
         if self._filters:
             text += "<p><a href='clear-filters:'>Search without filters</a></p>"
+        text += "<p>Not in the library? <a href='request:'>Ask marketing for it</a></p>"
         self._show_empty(text)
 
     def _show_empty(self, text: str) -> None:
@@ -509,6 +514,8 @@ class SearchView(QWidget):
             if self._filters:
                 labels = ", ".join(f"{k}: {_esc(v)}" for k, v in sorted(self._filters.items()))
                 parts.append(f"filtered by {labels} (<a href='clear-filters:'>clear</a>)")
+            if results.query and 0 < results.total <= POOR_RESULTS:
+                parts.append("not what you need? <a href='request:'>Ask marketing</a>")
         if self._index_note:
             parts.append(_esc(self._index_note))
         self.summary.setText(" · ".join(parts))
@@ -524,6 +531,8 @@ class SearchView(QWidget):
             self._search_now()
         elif kind == "clear-filters":
             self.set_filters({})
+        elif kind == "request" and self._shown is not None:
+            self.content_requested.emit(self._shown.query)
 
     # -- filters and sorting -----------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._hub_group())
         layout.addWidget(self._library_group())
         layout.addWidget(self._downloads_group())
+        layout.addWidget(self._privacy_group())
         self._groups = layout
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -174,6 +175,20 @@ class SettingsDialog(QDialog):
         form.addRow("&Warn before expiry:", self.expiring)
         return group
 
+    def _privacy_group(self) -> QGroupBox:
+        group = QGroupBox("Privacy")
+        box = QVBoxLayout(group)
+        self.usage_signals = QCheckBox(
+            "Tell marketing which approved documents I open and what I search for"
+        )
+        self.usage_signals.setChecked(self._form.settings.usage_signals)
+        self.usage_signals.setAccessibleName("Usage signals")
+        self.usage_signals.setToolTip(
+            "Never your own files. See exactly what is sent under Outbox & requests."
+        )
+        box.addWidget(self.usage_signals)
+        return group
+
     # -- slots -------------------------------------------------------------------------------
 
     def _on_show_mirror_clicked(self) -> None:
@@ -200,6 +215,7 @@ class SettingsDialog(QDialog):
             parallel_downloads=self.parallel.value(),
             metered=self.metered.isChecked(),
             expiring_days=self.expiring.value(),
+            usage_signals=self.usage_signals.isChecked(),
         )
         folders = tuple(Path(self.folders.item(i).text()) for i in range(self.folders.count()))
         return SettingsForm(
