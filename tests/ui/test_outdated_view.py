@@ -29,12 +29,12 @@ from fieldkit.core import freshness
 from fieldkit.core.catalog import MirrorEntry
 from fieldkit.core.freshness import utc_now
 from fieldkit.core.source import HubSource
+from fieldkit.core.stale import StaleCopies
 from fieldkit.core.sync import SyncControl, Syncer
 from fieldkit.ui import appearance
 from fieldkit.ui.app import Gui
 from fieldkit.ui.freshness_banner import banner_text
 from fieldkit.ui.freshness_ui import VIEW_TITLE
-from fieldkit.ui.latest_opener import ACTIVITY
 from fieldkit.ui.outdated_model import DOC_DETAILS, STATE_ROLE
 from fieldkit.ui.outdated_view import OutdatedView
 from fieldkit.ui.results_model import ROW_ROLE
@@ -224,12 +224,12 @@ def test_replace_with_latest_puts_the_old_copy_in_the_trash(
     laptop.sync(hub)
     old = downloads / "Pricing.xlsx"
     old.write_bytes(V1)
+    StaleCopies(laptop.home, laptop.sessions, expiring_days=14).add_folder(downloads)
     tokens = connect(laptop, hub)
     with laptop_gui(qtbot, laptop, tokens, launcher, qsettings, clock) as gui:
         assert gui.freshness is not None
-        gui.freshness.feature.stale.add_folder(downloads)
         view = outdated_view(gui)
-        gui.freshness.feature.rescan()
+        # Found by the scan at start.
         qtbot.waitUntil(lambda: view.copies_model.rowCount() == 1)
         assert view.documents_model.rowCount() == 0
         assert view.documents_empty.isVisibleTo(view)
@@ -310,7 +310,7 @@ def test_opening_a_result_fetches_the_newest_version_first(
         assert launcher.opened == [deck]
         assert deck.read_bytes() == b"deck, version two"
         assert panel.notice() == "Opened “Overview”: fetched v2 first."
-        assert panel.activity() is None or ACTIVITY not in panel.activity_words()
+        assert not panel.activity_words().startswith("Opening")
 
 
 def test_offline_the_local_copy_opens_with_a_warning(
@@ -325,7 +325,9 @@ def test_offline_the_local_copy_opens_with_a_warning(
     laptop.sync(hub)
     tokens = connect(laptop, hub)
     publish(hub, "Decks/Deck.pptx", b"deck, version two", 'title = "Overview"\nnotes = "New"\n')
+    publish(hub, "Prices.xlsx", b"never downloaded")
     learn_manifest(laptop, hub)
+    prices = doc_id(laptop, "Prices.xlsx")
     hub.stop()
     with laptop_gui(qtbot, laptop, tokens, launcher, qsettings, clock) as gui:
         view = outdated_view(gui)
@@ -343,6 +345,15 @@ def test_offline_the_local_copy_opens_with_a_warning(
             "“Overview”: You have v1 ("
         )
         assert notice.endswith(": New")
+
+        with qtbot.waitSignal(gui.freshness.opener.failed) as failed:
+            gui.freshness.opener.open(prices, "Prices")
+        assert failed.args[0] == (
+            "“Prices” is not on this laptop yet and the hub can't be reached. "
+            "Connect and try again."
+        )
+        assert launcher.opened == [laptop.mirror_path("Decks/Deck.pptx")]
+        assert not gui.window.status_panel.activity_words().startswith("Opening")
 
 
 def test_whats_new_names_the_documents_and_marks_them_seen(

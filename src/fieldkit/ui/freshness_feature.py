@@ -212,8 +212,12 @@ class FreshnessFeature(QObject):
     # -- after a sync ------------------------------------------------------------------------
 
     def on_sync_finished(self, result: SyncResult) -> None:
-        """A sync changed the manifest: states change, and old copies may be newly stale."""
+        """A sync reached the hub: "checked" moves on; when the manifest changed, states change
+        and old copies may be newly stale (a file whose size is now a known version's)."""
         if result.offline:
+            return
+        if result.not_modified:
+            self.refresh()
             return
         self.rescan()
         self.refresh_news()
