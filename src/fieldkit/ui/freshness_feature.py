@@ -128,15 +128,15 @@ class FreshnessFeature(QObject):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, delay_ms: int = 0) -> None:
-        """Read the state now; after ``delay_ms`` scan the watched folders (and start watching
-        them while the app runs)."""
-        self.refresh()
-        self.refresh_news()
-        QTimer.singleShot(delay_ms, self._begin_scanning)
+        """After ``delay_ms`` (the first search has the CPU until then) read the state, scan the
+        watched folders and start watching them while the app runs."""
+        QTimer.singleShot(delay_ms, self._begin)
 
-    def _begin_scanning(self) -> None:
+    def _begin(self) -> None:
         if self._closed:
             return
+        self.refresh()
+        self.refresh_news()
         if self._watching:
             self._scan_runner.run(self._start_watch, self._on_scan_done, self._on_scan_failed)
         else:

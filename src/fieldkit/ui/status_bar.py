@@ -218,7 +218,8 @@ class StatusPanel(QWidget):
         return self.activity_label.text() if self.activity() is not None else ""
 
     def activity(self) -> Activity | None:
-        for key in ("sync", "index"):
+        # What the rep waits on first: a document being opened, then the sync, then indexing.
+        for key in ("open", "sync", "index"):
             if key in self._activities:
                 return self._activities[key]
         return next(iter(self._activities.values()), None)
