@@ -41,7 +41,14 @@ ARCHIVE = "archive"
 # Files that are never documents: partial downloads, editor and Office lock files, sidecars.
 _IGNORED_SUFFIXES = (".part", ".tmp", ".meta.toml", ".crdownload")
 _HASH_CHUNK = 1 << 20
+# Documents per index commit: small runs commit often (searchable sooner); a big run uses a
+# few big segments, since each commit writes its segment's whole vocabulary and merges rewrite
+# documents. A commit also comes once the pending text reaches _APPLY_CHARS (memory).
 _APPLY_BATCH = 200
+_APPLY_BATCH_MAX = 2500
+_APPLY_PARTS = 8
+_APPLY_CHARS = 50_000_000
+_IN_CHUNK = 500  # values per SQL IN list
 _UNREADABLE = "can't be read"
 
 
@@ -315,11 +322,15 @@ class Library:
             (c, Failure(_UNREADABLE, "the file could not be opened")) for c in unreadable
         ]
         total = len(changed)
+        batch = min(_APPLY_BATCH_MAX, max(_APPLY_BATCH, total // _APPLY_PARTS))
+        pending_chars = 0
         done = 0
         if progress is not None:
             progress(IndexProgress(0, total, None))
 
         def flush() -> None:
+            nonlocal pending_chars
+            pending_chars = 0
             if not (pending_add or pending_delete or pending_rows):
                 return
             self._index.apply(add=pending_add, delete=pending_delete)
@@ -342,7 +353,8 @@ class Library:
                     truncated += int(result.truncated)
                     pending_delete.append(candidate.meta.doc_id)
                     pending_add.append(self._index_document(candidate, result))
-                if len(pending_rows) >= _APPLY_BATCH:
+                    pending_chars += result.chars
+                if len(pending_rows) >= batch or pending_chars >= _APPLY_CHARS:
                     flush()
                 if progress is not None:
                     progress(IndexProgress(done, total, str(path)))
@@ -379,31 +391,45 @@ class Library:
 
     def _record(self, rows: list[tuple[_Candidate, Extracted | Failure]]) -> None:
         with self._sessions.begin() as session:
-            for candidate, result in rows:
-                row = session.scalar(
-                    select(CatalogFile).where(
-                        CatalogFile.folder_id == candidate.folder_id,
-                        CatalogFile.rel_path == candidate.rel_path,
+            keys = {(c.folder_id, c.rel_path) for c, _ in rows}
+            existing: dict[tuple[int, str], CatalogFile] = {}
+            paths = sorted({c.rel_path for c, _ in rows})
+            for start in range(0, len(paths), _IN_CHUNK):
+                chunk = paths[start : start + _IN_CHUNK]
+                for found in session.scalars(
+                    select(CatalogFile).where(CatalogFile.rel_path.in_(chunk))
+                ):
+                    if (found.folder_id, found.rel_path) in keys:
+                        existing[(found.folder_id, found.rel_path)] = found
+            # A doc id moves with its file (a rename in the mirror): drop its old row.
+            moved = [c.meta.doc_id for c, _ in rows if (c.folder_id, c.rel_path) not in existing]
+            kept = [found.id for found in existing.values()]
+            for start in range(0, len(moved), _IN_CHUNK):
+                session.execute(
+                    delete(CatalogFile)
+                    .where(
+                        CatalogFile.doc_id.in_(moved[start : start + _IN_CHUNK]),
+                        CatalogFile.id.not_in(kept),
                     )
+                    .execution_options(synchronize_session=False)
                 )
+            now = datetime.now(UTC)
+            for candidate, result in rows:
+                row = existing.get((candidate.folder_id, candidate.rel_path))
                 if row is None:
-                    # A doc id moves with its file (a rename in the mirror): drop the old row.
-                    session.execute(
-                        delete(CatalogFile).where(CatalogFile.doc_id == candidate.meta.doc_id)
-                    )
-                    session.flush()
                     row = CatalogFile(
                         folder_id=candidate.folder_id,
                         rel_path=candidate.rel_path,
                         doc_id=candidate.meta.doc_id,
                     )
                     session.add(row)
+                    existing[(candidate.folder_id, candidate.rel_path)] = row
                 row.doc_id = candidate.meta.doc_id
                 row.size = candidate.size
                 row.mtime_ns = candidate.mtime_ns
                 row.sha256 = candidate.sha256
                 row.meta_key = candidate.meta.key()
-                row.indexed_at = datetime.now(UTC)
+                row.indexed_at = now
                 if isinstance(result, Failure):
                     row.state = "failed"
                     row.reason = result.reason
