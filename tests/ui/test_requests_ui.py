@@ -86,6 +86,13 @@ def test_a_search_that_finds_nothing_offers_a_request_prefilled_with_it(
     outbox = feature(gui).view
     window.tabs.setCurrentWidget(outbox)
     qtbot.waitUntil(lambda: outbox_statuses(outbox) == ["Queued"])
+    # The settled search is a usage signal, counted in the tab.
+    qtbot.waitUntil(lambda: outbox.signals_label.text().startswith("1 usage signal waits"),
+                    timeout=10_000)
+    assert [(s["query"], s["results"]) for s in client.outbox.pending_signals()] == [
+        ("zebra migration", 0)
+    ]
+    assert window.grab().save(str(tmp_path / "window-outbox.png"))
 
 
 def test_a_request_goes_once_a_sync_finds_the_hub_and_news_is_notified(
@@ -123,7 +130,7 @@ def test_a_request_goes_once_a_sync_finds_the_hub_and_news_is_notified(
 
 
 def test_feedback_from_a_result_carries_its_page(
-    qtbot: QtBot, gui: Gui, client: Client, hub: HubUnderTest
+    qtbot: QtBot, gui: Gui, client: Client, hub: HubUnderTest, tmp_path: Path
 ) -> None:
     window = gui.window
     view = window.search_view
@@ -154,6 +161,11 @@ def test_feedback_from_a_result_carries_its_page(
         dialog.kind_buttons["typo"].click()
         with qtbot.waitSignal(dialog.queued):
             dialog.ok_button.click()
+        outbox = feature(gui).view
+        window.tabs.setCurrentWidget(outbox)
+        qtbot.waitUntil(lambda: outbox.feedback_model.rowCount() == 1)
+        assert window.grab().save(str(tmp_path / "window-feedback.png"))
+        window.tabs.setCurrentWidget(view)
         [item] = client.outbox.items()
         hit = view.current_hit()
         assert hit is not None

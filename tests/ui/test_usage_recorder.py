@@ -45,7 +45,7 @@ def view(
 
 @pytest.fixture
 def recorder(client: Client, runner: TaskRunner, view: SearchView) -> UsageRecorder:
-    recorder = UsageRecorder(client.signals, runner, settle_ms=SETTLE_MS)
+    recorder = UsageRecorder(client.signals, runner, view.search_field.text, settle_ms=SETTLE_MS)
     view.results_shown.connect(recorder.on_results_shown)
     view.document_opened.connect(recorder.on_document_opened)
     return recorder
@@ -95,8 +95,8 @@ def test_opening_an_approved_document_is_a_signal_and_a_personal_file_is_not(
     qtbot: QtBot, client: Client, runner: TaskRunner, recorder: UsageRecorder
 ) -> None:
     recorder.on_document_opened(hub_hit("d_mine", personal=True))
-    recorder.on_document_opened(hub_hit("d_deck"))
-    qtbot.waitUntil(lambda: settled(recorder, runner))
+    with qtbot.waitSignal(recorder.recorded):
+        recorder.on_document_opened(hub_hit("d_deck"))
     assert [(s["type"], s.get("doc_id")) for s in client.outbox.pending_signals()] == [
         ("open", "d_deck")
     ]

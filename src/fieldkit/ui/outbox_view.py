@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QFont, QPalette, QShowEvent
+from PySide6.QtGui import QColor, QFont, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -58,6 +58,7 @@ class Column(Generic[R]):
     header: str
     text: Callable[[R], str]
     tooltip: Callable[[R], str] | None = None
+    color: Callable[[R], str | None] | None = None  # a text colour ("#RRGGBB"), or None
 
 
 class RowsModel(QAbstractTableModel, Generic[R]):
@@ -89,6 +90,9 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         column = self._columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(row)
+        if role == Qt.ItemDataRole.ForegroundRole and column.color is not None:
+            color = column.color(row)
+            return QColor(color) if color is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return column.tooltip(row) if column.tooltip is not None else column.text(row)
         if role == ROW_ROLE:
@@ -131,6 +135,24 @@ def request_status(view: RequestView) -> str:
     return label
 
 
+# Readable on light and dark backgrounds alike.
+_GOOD, _BAD, _WAITING = "#2F855A", "#C53030", "#B7791F"
+
+
+def _request_color(view: RequestView) -> str | None:
+    if view.state == "rejected" or view.status == "declined":
+        return _BAD
+    if view.status == "fulfilled":
+        return _GOOD
+    if view.state in ("queued", "sending"):
+        return _WAITING
+    return None
+
+
+def _item_color(entry: OutboxEntry) -> str | None:
+    return {"rejected": _BAD, "queued": _WAITING, "sending": _WAITING}.get(entry.state)
+
+
 def _request_tooltip(view: RequestView) -> str:
     lines = [view.title, request_status(view)]
     if view.state == "queued" and view.last_error:
@@ -165,7 +187,7 @@ REQUEST_COLUMNS: tuple[Column[RequestView], ...] = (
     Column("For", lambda r: r.customer),
     Column("Needed by", _needed_by),
     Column("Urgency", lambda r: r.urgency.capitalize()),
-    Column("Status", request_status, _request_tooltip),
+    Column("Status", request_status, _request_tooltip, _request_color),
     Column("Updated", lambda r: _when(r.status_changed_at or r.created_at)),
 )
 
@@ -187,7 +209,7 @@ def feedback_columns(names: Callable[[str], str]) -> tuple[Column[OutboxEntry], 
         Column("Page", page),
         Column("Feedback", kind),
         Column("Comment", lambda e: str(e.payload.get("comment") or "")),
-        Column("State", _item_state),
+        Column("State", _item_state, color=_item_color),
         Column("Written", lambda e: _when(e.created_at)),
     )
 
@@ -269,7 +291,7 @@ class OutboxView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         metrics = self.fontMetrics()
         for column, sample in ((1, "Contoso Holdings"), (2, "28 Sep 2026"), (3, "Normal"),
-                               (4, "Acknowledged ·····"), (5, "28 Sep 2026 10:00")):
+                               (4, "Declined: a short reason"), (5, "28 Sep 2026 10:00")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 20)
         self.requests_view.selectionModel().selectionChanged.connect(
@@ -410,7 +432,7 @@ class OutboxView(QWidget):
             return
         lines = [f"“{view.title}”: {request_status(view)}."]
         if view.note and view.status != "declined":
-            lines.append(f"Marketing says: {view.note}")
+            lines.append(f"Marketing says: “{view.note}”.")
         if view.state == "queued" and view.last_error:
             lines.append(f"Last try: {view.last_error}")
         if view.status == "fulfilled" and view.answer_doc_id:

@@ -53,11 +53,14 @@ class RequestsUi(QObject):
             window.search_view, runner, client.outbox, window, window.status_panel.show_notice
         )
         self.actions.install(window)
-        self.recorder = UsageRecorder(client.signals, runner, settle_ms=settle_ms, parent=self)
-
         search_view = window.search_view
+        self.recorder = UsageRecorder(
+            client.signals, runner, search_view.search_field.text, settle_ms=settle_ms,
+            parent=self,
+        )
         search_view.results_shown.connect(self.recorder.on_results_shown)
         search_view.document_opened.connect(self.recorder.on_document_opened)
+        self.recorder.recorded.connect(self.view.refresh)
         sync.state_changed.connect(self.service.on_sync_state_changed)
         sync.content_arrived.connect(self.view.refresh_after_sync)
 
