@@ -16,6 +16,7 @@ from fieldkit.core.credentials import TokenStore
 from fieldkit.core.home import HomePaths
 from fieldkit.core.sync import sync_status
 from fieldkit.ui.app import Gui, build_gui
+from fieldkit.ui.demo_library import DemoLibrary
 from fieldkit.ui.first_run import FirstRunDialog
 from fieldkit.ui.main_window import FIRST_RUN_KEY
 from fieldkit.ui.status_bar import ONLINE
@@ -100,6 +101,44 @@ def test_first_run_can_open_the_demo(
         assert dialog.outcome == "The demo library is open."
     finally:
         gui.close()
+
+
+def test_first_run_opens_the_real_demo_library(
+    qtbot: QtBot, empty_client: Client, qsettings: QSettings
+) -> None:
+    """What ``fieldkit app`` hands the first run: the demo hub starts on the task runner (the
+    window keeps answering), the library connects and syncs, and the index lists its documents."""
+    demo = DemoLibrary(empty_client)
+    # No start-up scan during the test: what the demo brought is indexed because it connected.
+    gui = start_gui(
+        qtbot, empty_client, qsettings, start_demo=demo.start, scan_delay_ms=600_000
+    )
+    view = gui.window.search_view
+    try:
+        dialog = first_run_dialog(qtbot, gui)
+        with qtbot.waitSignal(dialog.connected, timeout=60_000):
+            dialog.demo_button.click()
+            # Starting takes seconds; the dialog says so, and the UI thread is free meanwhile.
+            assert dialog.message.text() == "Starting the demo library…"
+            assert not dialog.demo_button.isEnabled()
+        assert "Halyard Analytics" in dialog.outcome
+
+        def demo_listed() -> bool:
+            results = view.shown_results()
+            return results is not None and results.total >= 10 and not view.searching()
+
+        qtbot.waitUntil(demo_listed, timeout=60_000)
+        results = view.shown_results()
+        assert results is not None
+        assert any(hit.title.startswith("Halyard") for hit in results.hits)
+        qtbot.waitUntil(lambda: gui.sync.state().connection == ONLINE, timeout=30_000)
+        state = gui.sync.state()
+        assert state.source_kind == "hub"
+        assert (state.source or "").startswith("http://127.0.0.1:")
+    finally:
+        gui.close()
+        demo.stop()
+    assert qsettings.value(FIRST_RUN_KEY, type=bool)
 
 
 def test_own_folders_goes_to_settings_and_first_run_is_not_shown_again(

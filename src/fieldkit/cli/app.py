@@ -18,4 +18,4 @@ def run_app(args: argparse.Namespace) -> int:
     from fieldkit.ui.startup import prepare_application
 
     prepare_application()
-    return run(resolve_home(args.home))
+    return run(resolve_home(args.home), offer_demo=True)

@@ -50,6 +50,12 @@ def default_demo_home() -> HomePaths:
 
 
 @dataclass(frozen=True)
+class DemoServed:
+    hub_url: str
+    first_sync: SyncResult | None
+
+
+@dataclass(frozen=True)
 class DemoReady:
     hub_url: str
     first_sync: SyncResult | None
@@ -73,6 +79,14 @@ class DemoHub:
 
     def start(self, client: Client) -> DemoReady:
         """Start the hub, connect ``client`` to it, and (on the first run) sync and index."""
+        served = self.serve(client)
+        return DemoReady(served.hub_url, served.first_sync, client.library.index())
+
+    def serve(self, client: Client) -> DemoServed:
+        """Start the hub and connect ``client`` to it (syncing on the first run), without
+        indexing: for a caller whose index writes belong to another thread (the app's
+        IndexService), which indexes the synced files itself."""
+        self.stop()  # a second attempt (after a failed one) serves afresh
         resources = resources_dir()
         first_run = not (self._hub_root.parent / _PUBLISHED_MARK).exists()
         if first_run:
@@ -83,20 +97,23 @@ class DemoHub:
                 shutil.copytree(history, self._hub_root, dirs_exist_ok=True)
         hub = Hub.open(self._hub_root, f"sqlite:///{self._hub_db}", rescan_interval=30.0)
         token = _fresh_token(hub)
-        self._server = HubServer(hub).start()
-        tokens = TokenStore(client.home)
-        connect_hub(client.sessions, tokens, self._server.url, token)
-        first_sync = None
-        if first_run:
-            first_sync = self._sync(client, tokens)
-            # Now publish the current versions: the rep's copies of those are one version behind.
-            shutil.copytree(resources / "sample-library", self._hub_root, dirs_exist_ok=True)
-            hub.rescan()
-            (self._hub_root.parent / _PUBLISHED_MARK).touch()
-            # Fetch the new manifest (metadata only: metered), so "update available" shows.
-            self._sync(client, tokens, metered=True)
-        report = client.library.index()
-        return DemoReady(self._server.url, first_sync, report)
+        server = self._server = HubServer(hub).start()
+        try:
+            tokens = TokenStore(client.home)
+            connect_hub(client.sessions, tokens, server.url, token)
+            first_sync = None
+            if first_run:
+                first_sync = self._sync(client, tokens)
+                # Now publish the current versions: the rep's copies are one version behind.
+                shutil.copytree(resources / "sample-library", self._hub_root, dirs_exist_ok=True)
+                hub.rescan()
+                (self._hub_root.parent / _PUBLISHED_MARK).touch()
+                # Fetch the new manifest (metadata only: metered), so "update available" shows.
+                self._sync(client, tokens, metered=True)
+        except BaseException:
+            self.stop()
+            raise
+        return DemoServed(server.url, first_sync)
 
     def _sync(self, client: Client, tokens: TokenStore, *, metered: bool = False) -> SyncResult:
         source = open_source(client.sessions, tokens)

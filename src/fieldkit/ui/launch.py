@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from fieldkit.core.client import Client
     from fieldkit.core.home import HomePaths
     from fieldkit.ui.app import Gui
-    from fieldkit.ui.first_run import DemoStarter
+    from fieldkit.ui.demo_library import DemoLibrary
 
 log = logging.getLogger(__name__)
 
@@ -164,15 +164,15 @@ class Launch(QObject):
             self.client.close()
 
 
-def run(
-    home: HomePaths,
-    *,
-    argv: Sequence[str] | None = None,
-    start_demo: DemoStarter | None = None,
-) -> int:
-    """Open the app on the library in ``home``; returns when the rep quits."""
+def run(home: HomePaths, *, argv: Sequence[str] | None = None, offer_demo: bool = False) -> int:
+    """Open the app on the library in ``home``; returns when the rep quits.
+
+    With ``offer_demo`` the first run offers the demo library (a hub in this process, started
+    only if the rep asks for it, stopped when the app closes).
+    """
     app = make_application(argv)
     qsettings = QSettings()
+    demos: list[DemoLibrary] = []
 
     def open_library(home: HomePaths) -> Client:
         from fieldkit.core.client import open_client
@@ -181,10 +181,16 @@ def run(
 
     def build(client: Client) -> Gui:
         from fieldkit.ui.app import build_gui
+        from fieldkit.ui.demo_library import DemoLibrary
         from fieldkit.ui.launcher import DesktopLauncher
 
+        if offer_demo:
+            demos.append(DemoLibrary(client))
         return build_gui(
-            client, launcher=DesktopLauncher(), qsettings=qsettings, start_demo=start_demo
+            client,
+            launcher=DesktopLauncher(),
+            qsettings=qsettings,
+            start_demo=demos[0].start if demos else None,
         )
 
     launch = Launch(home, qsettings, build=build, open_client=open_library)
@@ -194,6 +200,8 @@ def run(
             code = int(app.exec())
     finally:
         launch.close()
+        for demo in demos:
+            demo.stop()
     if launch.gui is None and code == 0:
         return 1  # the library never opened
     return code

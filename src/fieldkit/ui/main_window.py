@@ -252,6 +252,8 @@ class MainWindow(QMainWindow):
     def _on_first_run_connected(self, _choice: str) -> None:
         self._sync.refresh_status()
         self._sync.sync_now()
+        # What the connection brought (the demo syncs before it reports) gets indexed.
+        self._index_service.request(None)
 
     def _on_first_run_finished(self, result: int) -> None:
         dialog = self.first_run_dialog
