@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from hub_helpers import write
 from fieldkit.core.errors import FieldkitError
 from fieldkit.hub import Hub, HubServer
 from fieldkit.hub.schemas import Manifest
+from fieldkit.hub.tokens import VERIFIED_FOR_S, RepTokens
 
 
 def manifest(client: httpx.Client) -> Manifest:
@@ -168,6 +170,40 @@ def test_download_with_hash_headers_and_ranges(
     beyond = client.get(f"/api/v1/files/{doc}", headers={"Range": f"bytes={len(content)}-"})
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{len(content)}"
+
+
+def test_revoking_a_token_in_use_refuses_it_at_once(
+    root: Path, server: HubServer, hub: Hub
+) -> None:
+    write(root, "a.pdf", b"a")
+    hub.rescan()
+    doc = hub.store.live_documents()[0]
+    carol = hub.reps.add("carol")
+    headers = {"Authorization": f"Bearer {carol}"}
+    url = f"{server.url}/api/v1/files/{doc.id}"
+    assert httpx.get(url, headers=headers).status_code == 200
+
+    hub.reps.revoke("carol")
+
+    assert httpx.get(url, headers=headers).status_code == 401
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_seconds(
+    root: Path, server: HubServer, hub: Hub
+) -> None:
+    write(root, "a.pdf", b"a")
+    hub.rescan()
+    dave = hub.reps.add("dave")
+    headers = {"Authorization": f"Bearer {dave}"}
+    url = f"{server.url}/api/v1/manifest"
+    assert httpx.get(url, headers=headers).status_code == 200
+
+    RepTokens(hub.engine).revoke("dave")  # as `fieldkit hub revoke-rep` does, from outside
+
+    deadline = time.monotonic() + VERIFIED_FOR_S + 5
+    while httpx.get(url, headers=headers).status_code == 200:
+        assert time.monotonic() < deadline, "the revoked token was still accepted"
+    assert httpx.get(url, headers=headers).status_code == 401
 
 
 def test_versions_unknown_ids_and_gone_bytes(root: Path, hub: Hub, client: httpx.Client) -> None:

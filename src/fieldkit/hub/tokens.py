@@ -1,4 +1,9 @@
-"""Reps' access tokens: made with ``secrets``, shown once, stored only as their SHA-256."""
+"""Reps' access tokens: made with ``secrets``, shown once, stored only as their SHA-256.
+
+A token the database accepted is remembered for :data:`VERIFIED_FOR_S` seconds, so a sync's
+thousands of requests do not each cost a query. Revoking through this object forgets at once;
+a ``fieldkit hub revoke-rep`` run from another process takes effect within that time.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import hashlib
 import hmac
 import secrets
 import shlex
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +24,7 @@ from fieldkit.core.errors import UsageError
 from fieldkit.hub.models import Rep
 
 TOKEN_PREFIX = "fk_"
+VERIFIED_FOR_S = 2.0
 
 
 def new_token() -> str:
@@ -45,6 +53,10 @@ class RepTokens:
 
     def __init__(self, engine: Engine) -> None:
         self._session: sessionmaker[Session] = session_factory(engine)
+        self._lock = threading.Lock()
+        # Digest -> (rep, when the database last accepted it). Only accepted tokens are kept,
+        # so the map holds at most one entry per rep.
+        self._verified: dict[str, tuple[RepInfo, float]] = {}
 
     def add(self, name: str) -> str:
         """A new token for ``name``; returned once, never stored in the clear.
@@ -55,6 +67,7 @@ class RepTokens:
         if not name:
             raise UsageError("A rep needs a name.")
         token = new_token()
+        self._forget_verified()
         with self._session.begin() as session:
             rep = session.scalars(select(Rep).where(Rep.name == name)).one_or_none()
             if rep is None:
@@ -71,6 +84,7 @@ class RepTokens:
         return token
 
     def revoke(self, name: str) -> None:
+        self._forget_verified()
         with self._session.begin() as session:
             rep = session.scalars(select(Rep).where(Rep.name == name.strip())).one_or_none()
             if rep is None:
@@ -87,11 +101,35 @@ class RepTokens:
 
     def authenticate(self, token: str) -> RepInfo | None:
         """The active rep holding ``token``, or None."""
+        verified = self.recently_verified(token)
+        if verified is not None:
+            return verified
         digest = token_digest(token)
+        checked_at = time.monotonic()
         with self._session.begin() as session:
             rep = session.scalars(select(Rep).where(Rep.token_sha256 == digest)).one_or_none()
             if rep is None or rep.revoked_at is not None:
                 return None
             if not hmac.compare_digest(rep.token_sha256, digest):
                 return None
-            return RepInfo(rep.name, rep.created_at, rep.revoked_at)
+            info = RepInfo(rep.name, rep.created_at, rep.revoked_at)
+        with self._lock:
+            self._verified[digest] = (info, checked_at)
+        return info
+
+    def recently_verified(self, token: str) -> RepInfo | None:
+        """The rep holding ``token`` if the database accepted it in the last
+        :data:`VERIFIED_FOR_S` seconds; None means "ask the database" (no query here)."""
+        digest = token_digest(token)
+        with self._lock:
+            entry = self._verified.get(digest)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[1] >= VERIFIED_FOR_S:
+                del self._verified[digest]
+                return None
+        return entry[0]
+
+    def _forget_verified(self) -> None:
+        with self._lock:
+            self._verified.clear()
