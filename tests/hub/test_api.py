@@ -172,6 +172,28 @@ def test_download_with_hash_headers_and_ranges(
     assert beyond.headers["content-range"] == f"bytes */{len(content)}"
 
 
+def test_a_file_of_several_chunks_streams_whole_and_in_ranges(
+    root: Path, hub: Hub, client: httpx.Client
+) -> None:
+    content = bytes(range(251)) * 10_000  # 2.4 MiB: three reads of 1 MiB
+    write(root, "Videos/long.bin", content)
+    hub.rescan()
+    doc = doc_id(client, "Videos/long.bin")
+
+    full = client.get(f"/api/v1/files/{doc}")
+    assert full.status_code == 200
+    assert full.content == content
+    assert full.headers["content-length"] == str(len(content))
+
+    across = client.get(f"/api/v1/files/{doc}", headers={"Range": "bytes=1048000-2097200"})
+    assert across.status_code == 206
+    assert across.content == content[1048000:2097201]
+
+    tail = client.get(f"/api/v1/files/{doc}", headers={"Range": "bytes=2000000-"})
+    assert tail.status_code == 206
+    assert tail.content == content[2000000:]
+
+
 def test_revoking_a_token_in_use_refuses_it_at_once(
     root: Path, server: HubServer, hub: Hub
 ) -> None:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
+import anyio
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.responses import FileResponse
+from starlette.types import Send
 
 import fieldkit.hub.inbox  # noqa: F401 - registers the inbox tables on the hub schema
 from fieldkit import __version__
@@ -31,6 +34,7 @@ from fieldkit.hub.tokens import RepInfo
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+CHUNK_SIZE = 1024 * 1024  # what one thread-pool trip reads of a file being sent
 
 _bearer = HTTPBearer(
     auto_error=False, description="A rep's token, from `fieldkit hub add-rep NAME`."
@@ -123,12 +127,114 @@ def _positive(quality: str) -> bool:
         return False
 
 
+_Located = tuple[FileTarget, Path, os.stat_result]
+
+
 class DocumentFileResponse(FileResponse):
-    chunk_size = 1024 * 1024
+    """A document's bytes, read in 1 MiB chunks with one thread-pool trip per chunk.
+
+    Starlette's own reading takes separate trips to open, read and close; each trip costs more
+    than the reading itself for the small files a sync is mostly made of. Here a file of one
+    chunk or less comes ``preloaded`` (read in the trip that found it), and a bigger one is read
+    with the first trip opening and reading, the last one reading and closing.
+    """
+
+    chunk_size = CHUNK_SIZE
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        stat_result: os.stat_result,
+        headers: dict[str, str],
+        preloaded: bytes | None = None,
+    ) -> None:
+        super().__init__(path, stat_result=stat_result, filename=path.name, headers=headers)
+        self._preloaded = preloaded
+
+    async def _handle_simple(self, send: Send, send_header_only: bool, send_pathsend: bool) -> None:
+        if send_header_only or send_pathsend or self.stat_result is None:
+            await super()._handle_simple(send, send_header_only, send_pathsend)
+            return
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        await self._send_bytes(send, 0, self.stat_result.st_size)
+
+    async def _handle_single_range(
+        self, send: Send, start: int, end: int, file_size: int, send_header_only: bool
+    ) -> None:
+        if send_header_only:
+            await super()._handle_single_range(send, start, end, file_size, send_header_only)
+            return
+        headers = MutableHeaders(raw=list(self.raw_headers))
+        headers["content-range"] = f"bytes {start}-{end - 1}/{file_size}"
+        headers["content-length"] = str(end - start)
+        await send({"type": "http.response.start", "status": 206, "headers": headers.raw})
+        await self._send_bytes(send, start, end)
+
+    async def _send_bytes(self, send: Send, start: int, end: int) -> None:
+        """Send bytes ``start`` to ``end`` of the file (as its stat promised in the headers)."""
+        if self._preloaded is not None:
+            await send({"type": "http.response.body", "body": self._preloaded[start:end]})
+            return
+        handle: BinaryIO | None = None
+        try:
+            # Shielded: a cancel while a trip runs must still see (and close) what it opened.
+            with anyio.CancelScope(shield=True):
+                handle, chunk = await run_in_threadpool(
+                    _open_and_read, Path(self.path), start, min(self.chunk_size, end - start), end
+                )
+            while True:
+                start += len(chunk)
+                more = start < end
+                if not chunk and more:
+                    raise RuntimeError(f"{self.path} became shorter while it was being sent")
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                if not more or handle is None:
+                    break
+                with anyio.CancelScope(shield=True):
+                    chunk = await run_in_threadpool(
+                        _read_chunk, handle, min(self.chunk_size, end - start), start, end
+                    )
+                if start + len(chunk) >= end:
+                    handle = None  # closed by the trip that read the end
+        finally:
+            if handle is not None:
+                handle.close()
+
+
+def _open_and_read(path: Path, start: int, size: int, end: int) -> tuple[BinaryIO | None, bytes]:
+    """Open ``path`` at ``start`` and read ``size`` bytes; the handle is closed (and None)
+    when that reached ``end``."""
+    handle = open(path, "rb")  # noqa: SIM115 - closed here or by DocumentFileResponse
+    try:
+        if start:
+            handle.seek(start)
+        chunk = handle.read(size)
+    except BaseException:
+        handle.close()
+        raise
+    if start + len(chunk) >= end or not chunk:
+        handle.close()
+        return None, chunk
+    return handle, chunk
+
+
+def _read_chunk(handle: BinaryIO, size: int, start: int, end: int) -> bytes:
+    """Read ``size`` bytes; close ``handle`` when they reach ``end``."""
+    try:
+        chunk = handle.read(size)
+    except BaseException:
+        handle.close()
+        raise
+    if start + len(chunk) >= end:
+        handle.close()
+    return chunk
 
 
 @documents.get(
     "/files/{doc_id}",
+    status_code=200,
     response_class=DocumentFileResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
@@ -138,13 +244,25 @@ class DocumentFileResponse(FileResponse):
         416: {"description": "Range not satisfiable"},
     },
 )
-def download(
+async def download(
     doc_id: str,
     hub: HubDep,
     rep: RepDep,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> DocumentFileResponse:
     """The bytes of a document version (current by default); Range requests are honoured."""
+    (target, path, info), preloaded = await run_in_threadpool(_find_file, hub, doc_id, version)
+    return DocumentFileResponse(
+        path,
+        stat_result=info,
+        headers={"ETag": f'"{target.sha256}"', "X-Content-SHA256": target.sha256},
+        preloaded=preloaded,
+    )
+
+
+def _find_file(hub: Hub, doc_id: str, version: int | None) -> tuple[_Located, bytes | None]:
+    """The file to send, and its bytes when it fits in one chunk: one thread-pool trip for the
+    lookup, the stat and (for most files) the read."""
     located = _locate(hub, doc_id, version)
     if located is None or _stale(located):
         # Missing or changed since the last scan: scan first, never serve under a stale hash.
@@ -158,16 +276,20 @@ def download(
                 detail="This file is being changed on the hub right now; try again shortly.",
                 headers={"Retry-After": "5"},
             )
-    target, path, info = located
-    return DocumentFileResponse(
-        path,
-        stat_result=info,
-        filename=path.name,
-        headers={"ETag": f'"{target.sha256}"', "X-Content-SHA256": target.sha256},
-    )
+    return located, _read_small(located)
 
 
-_Located = tuple[FileTarget, Path, os.stat_result]
+def _read_small(located: _Located) -> bytes | None:
+    """The whole file if it fits in one chunk and still has the size its stat said."""
+    _target, path, info = located
+    if info.st_size > CHUNK_SIZE:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(CHUNK_SIZE + 1)
+    except OSError:
+        return None  # streamed instead, which reports the problem
+    return data if len(data) == info.st_size else None
 
 
 def _locate(hub: Hub, doc_id: str, version: int | None) -> _Located | None:

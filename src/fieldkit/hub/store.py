@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -170,6 +171,12 @@ class Generation:
 class HubStore:
     def __init__(self, engine: Engine) -> None:
         self._session: sessionmaker[Session] = session_factory(engine)
+        # The current version's file target of every live document, loaded in one query at the
+        # first download after a scan (a sync asks for thousands, one each). ``_scans`` counts
+        # scans, so a load that raced one is not kept.
+        self._targets: dict[str, FileTarget] | None = None
+        self._targets_lock = threading.Lock()
+        self._scans = 0
 
     def generation(self) -> Generation:
         with self._session.begin() as session:
@@ -200,8 +207,13 @@ class HubStore:
         keeps its id and version. A new path where a deleted document once lived revives that
         document. The generation is bumped once if anything the manifest shows changed.
         """
-        with self._session.begin() as session:
-            return _ScanWriter(session).apply(changed, set(gone))
+        try:
+            with self._session.begin() as session:
+                return _ScanWriter(session).apply(changed, set(gone))
+        finally:
+            with self._targets_lock:
+                self._scans += 1
+                self._targets = None
 
     def live_documents(self) -> list[DocumentRecord]:
         """Every live document, by path, with its history (plain column reads: this is the
@@ -280,7 +292,39 @@ class HubStore:
             return [_version_record(row) for row in rows]
 
     def file_target(self, doc_id: str, version: int | None = None) -> FileTarget:
-        """Where the bytes of ``doc_id`` (current version unless ``version``) are on disk."""
+        """Where the bytes of ``doc_id`` (current version unless ``version``) are on disk.
+
+        Current versions come from a table kept until the next scan; the caller still checks
+        the file's size and modification time against the target before serving it.
+        """
+        cached = self._current_targets().get(doc_id)
+        if cached is not None and version in (None, cached.version):
+            return cached
+        return self._load_file_target(doc_id, version)
+
+    def _current_targets(self) -> dict[str, FileTarget]:
+        with self._targets_lock:
+            targets, scans = self._targets, self._scans
+        if targets is not None:
+            return targets
+        with self._session.begin() as session:
+            rows = session.execute(
+                select(
+                    Document.id,
+                    Document.path,
+                    Document.version,
+                    Document.sha256,
+                    Document.size,
+                    Document.mtime_ns,
+                ).where(Document.deleted_at.is_(None))
+            )
+            loaded = {row[0]: FileTarget(*row) for row in rows}
+        with self._targets_lock:
+            if self._scans == scans:
+                self._targets = loaded
+        return loaded
+
+    def _load_file_target(self, doc_id: str, version: int | None) -> FileTarget:
         with self._session.begin() as session:
             doc = session.get(Document, doc_id)
             if doc is None or doc.deleted_at is not None:
