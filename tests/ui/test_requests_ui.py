@@ -200,3 +200,18 @@ def test_switching_usage_signals_off_in_settings_records_nothing(
     view.open_action.trigger()
     qtbot.waitUntil(lambda: not recorder.waiting() and gui.runner.pending() == 0)
     assert client.outbox.pending_signals() == []
+
+
+def test_a_search_with_few_results_offers_a_request_beside_them(qtbot: QtBot, gui: Gui) -> None:
+    view = gui.window.search_view
+    qtbot.keyClicks(view.search_field, "renewal")
+    qtbot.waitUntil(lambda: view.shown_results() is not None
+                    and view.shown_results().query == "renewal")  # type: ignore[union-attr]
+    results = view.shown_results()
+    assert results is not None and 0 < results.total <= 3
+    assert "Ask marketing" in view.summary.text()
+
+    view.summary.linkActivated.emit("request:")
+    dialog = feature(gui).actions.request_dialog
+    assert dialog is not None and dialog.title_field.text() == "renewal"
+    dialog.reject()
