@@ -10,6 +10,7 @@ import pytest
 from keyring.backends import fail
 from outbox_ui_support import HubUnderTest, hub_for_outbox, save_hub
 from PySide6.QtCore import QModelIndex, QSettings
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 from ui_support import RecordingLauncher, write_hub_folder
 
@@ -151,9 +152,15 @@ def test_feedback_from_a_result_carries_its_page(
         index = one_pager()
         assert index is not None
         view.results_view.setCurrentIndex(index)
-        assert actions.feedback_action in view.results_view.actions()
+        assert actions.feedback_action in view.results_view.actions()  # the context menu
         assert actions.feedback_action.isEnabled()
-        actions.feedback_action.trigger()
+        [button] = [b for b in view.preview.findChildren(QToolButton)
+                    if b.defaultAction() is actions.feedback_action]
+        qtbot.waitUntil(lambda: view.preview.hit() == view.current_hit())
+        assert button.isVisible()
+        assert button.text() == "Feedback…"
+        assert window.grab().save(str(tmp_path / "window-preview-feedback.png"))
+        button.click()
         dialog = actions.feedback_dialog
         assert dialog is not None
         assert dialog.title_label.text() == "Lineage one-pager"

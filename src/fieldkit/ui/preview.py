@@ -328,12 +328,10 @@ class PreviewPane(QWidget):
 
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
+        self._buttons = buttons
+        self._buttons_shown: list[QToolButton] = []
         for action in actions:
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setAccessibleName(action.text().replace("&", ""))
-            buttons.addWidget(button)
+            self.add_action(action)
         buttons.addStretch(1)
         details.addLayout(buttons)
         separator = QFrame()
@@ -398,6 +396,16 @@ class PreviewPane(QWidget):
         layout.addWidget(self._stack, 1)
 
     # -- public ------------------------------------------------------------------------------
+
+    def add_action(self, action: QAction) -> None:
+        """A button for ``action`` beside the document's details (after those already there)."""
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setAccessibleName(action.text().replace("&", ""))
+        # Buttons first, then the stretch that keeps them to the left.
+        self._buttons.insertWidget(len(self._buttons_shown), button)
+        self._buttons_shown.append(button)
 
     def clear(self, message: str = "Select a result to preview it.") -> None:
         self._sequence += 1

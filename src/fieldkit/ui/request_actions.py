@@ -3,7 +3,7 @@
 ``RequestActions`` owns "Ask marketing for content…" (a menu action, and the one-click offer of
 a search that found little, prefilled with its query), "Ask for a version of this…" and
 "Feedback on this document…" (the results' context menu, prefilled with the document and the
-page or slide the hit is on). ``install`` puts them in the window's menus.
+page or slide the hit is on). ``install`` puts them in the window's menus and the preview.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class RequestActions(QObject):
         self.feedback_action.setToolTip(
             "Tell marketing it is outdated, wrong, has a typo, or helped in a meeting"
         )
+        self.feedback_action.setIconText("Feedback…")  # its button in the preview
         self.feedback_action.triggered.connect(self._on_feedback_action_triggered)
 
         search_view.content_requested.connect(self._on_search_view_content_requested)
@@ -63,7 +64,8 @@ class RequestActions(QObject):
         self._update_actions()
 
     def install(self, window: QMainWindow) -> None:
-        """A Requests menu before Help, and the document actions in the results' context menu."""
+        """A Requests menu before Help, the document actions in the results' context menu, and
+        Feedback beside the preview's Open."""
         menu = QMenu("&Requests", window)
         menu.addAction(self.request_action)
         menu.addAction(self.request_related_action)
@@ -80,6 +82,7 @@ class RequestActions(QObject):
         separator = QAction(results)
         separator.setSeparator(True)
         results.addActions([separator, self.request_related_action, self.feedback_action])
+        self._search_view.preview.add_action(self.feedback_action)
 
     # -- opening the dialogs -----------------------------------------------------------------
 
