@@ -232,3 +232,21 @@ def test_the_models_pass_the_model_tester(
     assert feedback == ["d_deck", "3", "Typo", "Slide 3 says 2024", "Queued"]
     header = view.requests_model.headerData(4, Qt.Orientation.Horizontal)
     assert header == "Status"
+
+
+def test_send_now_says_when_another_fieldkit_is_sending(
+    qtbot: QtBot, client: Client, hub: HubUnderTest, service: OutboxService, view: OutboxView
+) -> None:
+    other = make_service(client)  # another fieldkit on this computer holds the sender's lock
+    with hub.serving():
+        with qtbot.waitSignal(other.round_finished, timeout=20_000):
+            other.start()
+        try:
+            service.start()
+            with qtbot.waitSignal(service.send_failed, timeout=20_000) as failed:
+                view.send_button.click()
+            assert "Another fieldkit on this computer is sending" in failed.args[0]
+            assert view.summary_label.text() == failed.args[0]
+            assert view.send_button.isEnabled()
+        finally:
+            other.stop()

@@ -111,12 +111,12 @@ class OutboxService(QObject):
         self._sender.start()
 
     def stop(self) -> None:
-        """Stop the sender (items it was sending go back in the queue at the next start)."""
-        if not self._started:
-            return
-        self._started = False
-        self._sender.stop()
-        self.outbox.remove_listener(self._on_outbox_queued)
+        """Stop the sender for good (items it was sending go back in the queue at the next
+        start of the app)."""
+        if self._started:
+            self._started = False
+            self._sender.stop()
+            self.outbox.remove_listener(self._on_outbox_queued)
         self._send_runner.shutdown()
 
     # Called on the sender's thread, or whichever thread queued an item.
