@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 
+from fieldkit.core.index import SearchIndex, SearchRequest, engine
 from fieldkit.core.index.analysis import make_analyzer, term_positions
 from fieldkit.core.index.bulk import SegmentBuilder, drain
 from fieldkit.core.index.model import IndexDocument, IndexUnit
@@ -142,3 +144,26 @@ def test_merge_keeps_live_documents_and_renumbers(tmp_path: Path) -> None:
     # own merge does; postings are otherwise the same.
     for key in ours.keys() - {"stored", "meta", "lengths"}:
         assert ours[key][1:] == theirs[key][1:], key
+
+
+def test_big_batch_written_by_two_processes_equals_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = docs(60)
+    indexes = {}
+    for name, parallel_from in (("one", 1000), ("two", 20)):
+        monkeypatch.setattr(engine, "PARALLEL_BATCH", parallel_from)
+        ix = SearchIndex(tmp_path / name)
+        assert ix.open().ok
+        ix.apply(add=batch[:30], delete=())
+        ix.apply(add=batch[30:], delete=["d3"])
+        indexes[name] = ix
+    one, two = indexes["one"], indexes["two"]
+    with two._snapshot() as snap:
+        assert len(snap.leaves) == 4  # the first batch's two segments and the second's two
+    for query in ("fox", "connection", '"brown fox"', "run*", "pricing", "résumé", "doc7"):
+        request = SearchRequest(query, limit=100)
+        assert two.search(request) == one.search(request), query
+    assert two.doc_ids() == one.doc_ids() == {d.doc_id for d in batch} - {"d3"}
+    one.close()
+    two.close()

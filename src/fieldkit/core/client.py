@@ -48,6 +48,7 @@ class Client:
 
     def close(self) -> None:
         self.library.close()
+        self.index.close()
         self.engine.dispose()
 
     def __enter__(self) -> Client:

@@ -13,20 +13,35 @@ table and postings file, ``W3TermInfo``), as the read side in ``engine`` does.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import pickle
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
 from itertools import accumulate
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from operator import sub
+from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3TermInfo
+from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Positions
+from whoosh.index import FileIndex
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
 
 from fieldkit.core.index.analysis import WordAnalyzer, term_positions
+from fieldkit.core.index.model import IndexDocument
+from fieldkit.core.index.schema import record
 
 BLOCK = 128  # postings per block, as W3Codec's default ``blocklimit``
+_STOP_GRACE_S = 5.0
 
 
 class _Field:
@@ -293,3 +308,91 @@ def _write_postings(
         postfile.write(data)
     info.set_extent(start, postfile.tell() - start)
     return info
+
+
+# -- a second process for big batches ----------------------------------------------------------
+
+
+def _context() -> BaseContext:
+    # Never a plain fork: the parent may be the Qt process (see core.extract.pool).
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def _serve(conn: Connection, directory: str, indexname: str) -> None:
+    """The build process: for each list of documents received, write them as a new segment of
+    the index (without committing it) and send the segment back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    storage = FileStorage(directory)
+    while True:
+        try:
+            docs: list[IndexDocument] | None = conn.recv()
+        except EOFError:
+            return
+        if docs is None:
+            return
+        try:
+            ix = FileIndex(storage, indexname=indexname)
+            writer = SegmentWriter(ix, _lk=False, codec=W3Codec(compression=0))
+            builder = SegmentBuilder(writer)
+            for doc in docs:
+                builder.add(record(doc))
+            builder.finish()
+            reply: Any = writer._finalize_segment()
+        except Exception:
+            reply = traceback.format_exc()
+        conn.send(reply)
+
+
+class BuildProcess:
+    """A child process that writes part of a big batch as its own segment while the writer's
+    thread writes the rest: the index's one writer fans out, and commits both segments.
+
+    The segment is written into the index folder but is not part of the index until the parent
+    commits a table of contents naming it; a segment left behind by a failure is deleted by the
+    next commit."""
+
+    def __init__(self, directory: Path, indexname: str) -> None:
+        ctx = _context()
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(  # type: ignore[attr-defined]
+            target=_serve,
+            args=(child, str(directory), indexname),
+            name="fieldkit-index-build",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self._busy = False
+
+    def start(self, docs: Sequence[IndexDocument]) -> None:
+        self._conn.send(list(docs))
+        self._busy = True
+
+    def result(self) -> Any:
+        """The segment the child wrote (after ``start``)."""
+        try:
+            reply = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError("the index build process stopped") from exc
+        finally:
+            self._busy = False
+        if isinstance(reply, str):
+            raise RuntimeError(f"the index build process failed:\n{reply}")
+        return reply
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def close(self) -> None:
+        if not self._busy:
+            with contextlib.suppress(OSError):
+                self._conn.send(None)
+            self._process.join(_STOP_GRACE_S)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
+        self._process.close()

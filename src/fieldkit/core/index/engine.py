@@ -43,7 +43,7 @@ from whoosh.searching import Searcher
 
 from fieldkit.core.errors import UsageError
 from fieldkit.core.index.analysis import analyze
-from fieldkit.core.index.bulk import SegmentBuilder, drain
+from fieldkit.core.index.bulk import BuildProcess, SegmentBuilder, drain
 from fieldkit.core.index.model import (
     Hit,
     IndexBusyError,
@@ -70,6 +70,7 @@ SMALL_BATCH = 50  # batches up to this size only merge small segments (a write c
 TIER_FANOUT = 5  # segments of one size class merged together once there are this many
 SMALL_SEGMENT_DOCS = 2000
 MAX_LIMIT = 1000
+PARALLEL_BATCH = 200  # batches this big are written by two processes
 SNIPPET_HITS = 50  # hits that get a location and a snippet (a page of the results view)
 FEW_HITS = 3  # fewer hits than this: try a corrected query
 RARE = 2  # a word in at most this many documents may be a typo
@@ -643,6 +644,7 @@ class SearchIndex:
         self._segments: dict[str, _Segment] = {}
         self._raw = _RawPostings(RAW_POSTINGS_CACHE)
         self._epoch = 0
+        self._builder: BuildProcess | None = None  # only the writer's thread uses it
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -677,9 +679,11 @@ class SearchIndex:
             self._ix = self._create()
 
     def close(self) -> None:
+        """Release the index (call when the writer's thread has stopped)."""
         with self._lock:
             self._drop_searchers()
             self._ix = None
+        self._stop_build_process()
 
     def _drop_searchers(self) -> None:
         self._epoch += 1
@@ -793,6 +797,13 @@ class SearchIndex:
                 self._delete(writer, stale)
             small = len(add) + len(delete) <= SMALL_BATCH
             keep, merge = _plan_merges(writer.segments, SMALL_SEGMENT_DOCS if small else None)
+            # A big batch: the build process writes the second part meanwhile (the writer's
+            # thread also has the merges to do).
+            ours = len(add)
+            if len(add) >= PARALLEL_BATCH:
+                merged = sum(s.doc_count() for s in merge)
+                ours = max(0, (len(add) - merged) // 2)
+                self._build_process().start(add[ours:])
             builder = SegmentBuilder(writer)
             for segment in merge:
                 reader = SegmentReader(writer.storage, writer.schema, segment)
@@ -800,15 +811,30 @@ class SearchIndex:
                     builder.add_segment(reader)
                 finally:
                     reader.close()
-            for doc in add:
+            for doc in add[:ours]:
                 builder.add(record(doc))
             builder.finish()
-            writer.commit(mergetype=lambda _writer, _segments: keep)
+            new = [writer._finalize_segment()] if writer._added else []
+            writer._added = False
+            if ours < len(add):
+                new.append(self._build_process().result())
+            writer.commit(mergetype=lambda _writer, _segments: [*keep, *new])
         except BaseException:
             writer.cancel()
+            self._stop_build_process()
             raise
         with self._snapshot() as snap:
             snap.warm()
+
+    def _build_process(self) -> BuildProcess:
+        if self._builder is None:
+            self._builder = BuildProcess(self._dir, INDEX_NAME)
+        return self._builder
+
+    def _stop_build_process(self) -> None:
+        if self._builder is not None:
+            self._builder.close()
+            self._builder = None
 
     def _delete(self, writer: Any, doc_ids: list[str]) -> None:
         """Mark the documents deleted, found through a pooled snapshot (Whoosh's own
