@@ -207,6 +207,17 @@ def test_every_state_is_listed_with_its_reason_and_the_banner_counts(
         view.rescan_button.click()
         qtbot.waitUntil(lambda: view.checked_label.text() == "Checked 3 h ago")
 
+        # Warning 3 days before expiry instead of 14: the offer is no longer "expiring soon".
+        window.settings_action.trigger()
+        qtbot.waitUntil(lambda: window.settings_dialog() is not None)
+        dialog = window.settings_dialog()
+        assert dialog is not None
+        dialog.expiring.setValue(3)
+        dialog.accept()
+        qtbot.waitUntil(lambda: view.documents_model.rowCount() == 5)
+        assert "Offer" not in {d.title for d in view.documents_model.rows()}
+        assert "expiring" not in banner.text()
+
 
 def test_replace_with_latest_puts_the_old_copy_in_the_trash(
     qtbot: QtBot,

@@ -18,7 +18,7 @@ from fieldkit.ui.latest_opener import LatestOpener
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
 from fieldkit.ui.outdated_view import OutdatedView
-from fieldkit.ui.settings_dialog import FolderPicker, SettingsDialog
+from fieldkit.ui.settings_dialog import FolderPicker, SettingsDialog, SettingsForm
 from fieldkit.ui.sync_controller import SyncController
 from fieldkit.ui.tasks import TaskRunner
 from fieldkit.ui.watched_folders import WatchedFoldersGroup
@@ -77,6 +77,7 @@ class FreshnessUi(QObject):
         sync.sync_finished.connect(self.feature.on_sync_finished)
         sync.content_arrived.connect(self.feature.on_content_arrived)
         window.settings_opened.connect(self._on_window_settings_opened)
+        window.settings_saved.connect(self._on_window_settings_saved)
 
     def start(self, delay_ms: int) -> None:
         self.feature.start(delay_ms)
@@ -118,6 +119,10 @@ class FreshnessUi(QObject):
         dialog.accepted.connect(self._on_settings_dialog_accepted)
         dialog.finished.connect(self._on_settings_dialog_finished)
         self._folders_group = group
+
+    def _on_window_settings_saved(self, _form: SettingsForm) -> None:
+        # "Warn before expiry" may have changed what counts as expiring.
+        self.feature.refresh()
 
     def _on_settings_dialog_accepted(self) -> None:
         group = self._folders_group
