@@ -17,6 +17,7 @@ from fieldkit.core.client import Client
 from fieldkit.core.credentials import TokenStore
 from fieldkit.core.freshness import Clock, FreshnessReport, read_freshness, utc_now
 from fieldkit.core.indexer import IndexService
+from fieldkit.core.kits import Kits
 from fieldkit.core.library import FolderInfo
 from fieldkit.core.stale import Trash, send_to_trash
 from fieldkit.core.sync import (
@@ -33,6 +34,8 @@ from fieldkit.core.watch import FolderWatcher
 from fieldkit.ui.bridge import CoreBridge
 from fieldkit.ui.first_run import DemoStarter, HubConnector
 from fieldkit.ui.freshness_ui import FreshnessUi
+from fieldkit.ui.kits_controller import KitsController
+from fieldkit.ui.kits_view import ExportPicker, KitsFeature, install_kits, pick_export_path
 from fieldkit.ui.launch import make_application, run
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
@@ -65,6 +68,7 @@ class Gui:
     scan_delay_ms: int = STARTUP_SCAN_DELAY_MS
     freshness: FreshnessUi | None = None
     requests: RequestsUi | None = None
+    kits: KitsFeature | None = None
     _started: bool = field(default=False, repr=False)
     _watching: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -80,6 +84,8 @@ class Gui:
             self.freshness.start(self.scan_delay_ms)
         if self.requests is not None:
             self.requests.start()
+        if self.kits is not None:
+            self.kits.controller.start(self.scan_delay_ms)
 
     def _begin_watching(self) -> None:
         if not self._closed:
@@ -106,6 +112,8 @@ class Gui:
             self.freshness.stop()
         if self.requests is not None:
             self.requests.stop()
+        if self.kits is not None:
+            self.kits.controller.stop()
         if self._watching and self.watcher is not None:
             self.watcher.stop()
         if self._started:
@@ -130,6 +138,7 @@ def build_gui(
     scan_delay_ms: int = STARTUP_SCAN_DELAY_MS,
     clock: Clock = utc_now,
     trash: Trash = send_to_trash,
+    export_picker: ExportPicker = pick_export_path,
 ) -> Gui:
     tokens = tokens if tokens is not None else TokenStore(client.home)
     runner = runner if runner is not None else TaskRunner(threads=2)
@@ -196,6 +205,12 @@ def build_gui(
         scan_delay_ms,
         freshness,
         RequestsUi(window, client, runner=runner, sync=sync, launcher=launcher),
+        kits=install_kits(
+            window,
+            KitsController(_kits(client, clock), runner, clock=clock, parent=window),
+            sync=sync,
+            export_picker=export_picker,
+        ),
     )
 
 
@@ -227,6 +242,11 @@ def _status_function(client: Client) -> Callable[[], SyncStatus]:
         return sync_status(client.home, client.sessions)
 
     return read_status
+
+
+def _kits(client: Client, clock: Clock) -> Kits:
+    expiring_days = client.settings.expiring_days
+    return Kits(client.home, client.sessions, expiring_days=expiring_days, clock=clock)
 
 
 def _freshness_lookup(client: Client) -> Callable[[str], FreshnessReport]:
