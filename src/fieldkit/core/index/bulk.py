@@ -152,9 +152,16 @@ class SegmentBuilder:
             if reader.has_column(name)
         }
         names = set(self._schema.names())
+        # Whoosh keeps each document's length in one byte (approximate) and each field's exact
+        # total per segment; a merge keeps the exact totals (less the deleted documents), so
+        # BM25's average length, and so the ranking, does not move when segments merge.
+        totals = {name: pdw._fieldlengths[name] for name in scorable}
+        exact = {name: reader.field_length(name) for name in scorable}
         new = base
         for docnum in range(count):
             if docnum in deleted:
+                for name in scorable:
+                    exact[name] -= reader.doc_field_length(docnum, name, 0)
                 continue
             docmap[docnum] = new
             stored = reader.stored_fields(docnum)
@@ -169,6 +176,8 @@ class SegmentBuilder:
                     pdw.add_column_value(name, obj.column_type, columns[name][docnum])
             pdw.finish_doc()
             new += 1
+        for name in scorable:
+            pdw._fieldlengths[name] = totals[name] + max(0, exact[name])
         writer.docnum = new
         writer._added = True
         if new == base:
