@@ -5,7 +5,7 @@ from the search view, and a notification for each request marketing moves on."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from fieldkit.core.client import Client
 from fieldkit.core.outbox import LOCK_FILE, Backoff, saved_hub_address
@@ -34,6 +34,7 @@ class RequestsUi(QObject):
         settle_ms: int = SETTLE_MS,
     ) -> None:
         super().__init__(window)
+        self._stopped = False
         self.service = OutboxService(
             client.outbox,
             address=lambda: saved_hub_address(client.home, client.sessions),
@@ -64,8 +65,14 @@ class RequestsUi(QObject):
         sync.state_changed.connect(self.service.on_sync_state_changed)
         sync.content_arrived.connect(self.view.refresh_after_sync)
 
-    def start(self) -> None:
-        self.service.start()
+    def start(self, delay_ms: int = 0) -> None:
+        """Start the sender after ``delay_ms`` (the first search has the CPU meanwhile)."""
+        QTimer.singleShot(delay_ms, self._on_start_timer_timeout)
+
+    def _on_start_timer_timeout(self) -> None:
+        if not self._stopped:
+            self.service.start()
 
     def stop(self) -> None:
+        self._stopped = True
         self.service.stop()
