@@ -896,8 +896,9 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchResults:
         text = cap_query(request.query)
         limit = max(0, min(request.limit, MAX_LIMIT))
+        offset = max(0, request.offset)
         with self._snapshot() as snap:
-            return _Search(snap, request, text, limit).run()
+            return _Search(snap, request, text, limit, offset).run()
 
 
 # -- one search -----------------------------------------------------------------------------
@@ -956,11 +957,14 @@ class _Allowed:
 
 
 class _Search:
-    def __init__(self, snap: Snapshot, request: SearchRequest, text: str, limit: int) -> None:
+    def __init__(
+        self, snap: Snapshot, request: SearchRequest, text: str, limit: int, offset: int
+    ) -> None:
         self.snap = snap
         self.request = request
         self.text = text
-        self.limit = limit
+        self.offset = offset
+        self.depth = offset + limit if limit else 0  # ranked hits needed for the page
 
     def run(self) -> SearchResults:
         allowed = self._allowed()
@@ -986,7 +990,7 @@ class _Search:
             else:
                 did_you_mean = fixed_text
         ranked = self._rank(plan, docs)
-        hits = self._hits(plan, ranked)
+        hits = self._hits(plan, ranked[self.offset :])
         corrected = self._readable(applied, ranked[0][1]) if applied and ranked else None
         return SearchResults(
             query=self.text,
@@ -1023,20 +1027,20 @@ class _Search:
         return docs
 
     def _rank(self, plan: Plan, docs: set[int]) -> list[tuple[float, int]]:
-        if not docs or self.limit == 0:
+        if not docs or self.depth == 0:
             return []
         metas = self.snap.metas
         if self.request.sort == "title":
-            order = heapq.nsmallest(self.limit, docs, key=lambda d: (metas[d].title_key, d))
+            order = heapq.nsmallest(self.depth, docs, key=lambda d: (metas[d].title_key, d))
             return [(0.0, d) for d in order]
         if self.request.sort == "modified" or not plan.ranking:
-            newest = heapq.nlargest(self.limit, docs, key=lambda d: (metas[d].modified, -d))
+            newest = heapq.nlargest(self.depth, docs, key=lambda d: (metas[d].modified, -d))
             return [(0.0, d) for d in newest]
         scores = self.snap.scores(plan.ranking)
         factors = self.snap.factors
         full = all_words(plan.side_by_side, docs)
         ranked = heapq.nlargest(
-            self.limit,
+            self.depth,
             (
                 (score * factors[d] * (1.0 if full is None or d in full else PARTIAL_FACTOR), -d)
                 for d, score in scores.items()
@@ -1044,9 +1048,9 @@ class _Search:
             ),
         )
         top = [(score, -negated) for score, negated in ranked]
-        if len(top) < self.limit and len(top) < len(docs):  # matches that no ranked word scores
+        if len(top) < self.depth and len(top) < len(docs):  # matches that no ranked word scores
             rest = heapq.nlargest(
-                self.limit - len(top),
+                self.depth - len(top),
                 (d for d in docs if d not in scores),
                 key=lambda d: (metas[d].modified, -d),
             )

@@ -46,10 +46,13 @@ class IndexHealth:
 @dataclass(frozen=True)
 class SearchRequest:
     """A search. ``filters`` keys: format (or type), tag, folder, status, personal; a value may
-    list alternatives separated by commas ("pdf,pptx")."""
+    list alternatives separated by commas ("pdf,pptx"). ``offset`` skips that many ranked hits
+    (paging): the hits returned are ranks offset+1 to offset+limit, each page located and
+    quoted like the first."""
 
     query: str
     limit: int = 20
+    offset: int = 0
     sort: SortOrder = "relevance"
     filters: Mapping[str, str] = field(default_factory=dict)
     include_withdrawn: bool = False
