@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -78,4 +79,18 @@ def test_the_launch_module_loads_no_core() -> None:
     )
     command = [sys.executable, "-c", code]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_the_window_loads_no_keyring_and_no_hub() -> None:
+    """Start-up loads what the first listing needs: the keyring and the hub wait for their use
+    (a token read, Diagnostics, the demo)."""
+    code = (
+        "import sys, fieldkit.core.client, fieldkit.ui.app\n"
+        "heavy = ('keyring', 'uvicorn', 'fieldkit.hub')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
+    )
+    command = [sys.executable, "-c", code]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == ""

@@ -13,14 +13,13 @@ import logging
 import os
 import stat
 from pathlib import Path
-
-import keyring
-import keyring.backend
-import keyring.errors
-from keyring.backends import chainer, fail, null
+from typing import TYPE_CHECKING
 
 from fieldkit.core.errors import StorageError
 from fieldkit.core.home import HomePaths
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +29,8 @@ TOKEN_FILE = "hub-token.json"
 
 def usable_keyring(backend: keyring.backend.KeyringBackend) -> bool:
     """False for keyring's placeholders that cannot keep a secret."""
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, fail.Keyring | null.Keyring):
         return False
     return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
@@ -42,14 +43,26 @@ class TokenStore:
         self, home: HomePaths, backend: keyring.backend.KeyringBackend | None = None
     ) -> None:
         self._file = home.root / TOKEN_FILE
-        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._chosen = backend
 
     @property
     def file(self) -> Path:
         return self._file
 
+    @property
+    def _backend(self) -> keyring.backend.KeyringBackend:
+        """Chosen at the first save or load: the app builds its token store at start-up, and
+        importing keyring and picking its backend costs ~0.2 s of CPU."""
+        if self._chosen is None:
+            import keyring
+
+            self._chosen = keyring.get_keyring()
+        return self._chosen
+
     def save(self, hub_url: str, token: str) -> str:
         """Store the token; returns where it went, in words for the user."""
+        import keyring.errors
+
         if usable_keyring(self._backend):
             try:
                 self._backend.set_password(SERVICE, hub_url, token)
@@ -64,6 +77,8 @@ class TokenStore:
         return f"{self._file} (no system keyring here; the file is readable only by you)"
 
     def load(self, hub_url: str) -> str | None:
+        import keyring.errors
+
         if usable_keyring(self._backend):
             try:
                 token = self._backend.get_password(SERVICE, hub_url)

@@ -27,9 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
-import httpx
 from sqlalchemy import Engine, delete, false, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,6 +51,9 @@ from fieldkit.core.requests import (
     search_signal,
     summary,
 )
+
+if TYPE_CHECKING:
+    import httpx  # imported where used: start-up does not need HTTP
 
 log = logging.getLogger(__name__)
 
@@ -651,6 +653,8 @@ class HubLink:
     """The HTTP side of delivery: one keep-alive connection to the hub."""
 
     def __init__(self, address: HubAddress, *, timeout: float = 15.0) -> None:
+        import httpx
+
         self._url = address.url.rstrip("/")
         self._http = httpx.Client(
             base_url=self._url,
@@ -671,6 +675,8 @@ class HubLink:
         self.close()
 
     def healthy(self) -> bool:
+        import httpx
+
         try:
             response = self._http.get("/api/v1/health")
         except httpx.HTTPError:
@@ -686,6 +692,8 @@ class HubLink:
         return self._call("GET", "/api/v1/requests", params={"mine": "true"})
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Outcome:
+        import httpx
+
         try:
             response = self._http.request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -27,7 +27,6 @@ from fieldkit.core.sync import SyncProgress
 from fieldkit.core.watch import FolderWatcher
 from fieldkit.ui import appearance
 from fieldkit.ui.bridge import CoreBridge
-from fieldkit.ui.diagnostics import show_diagnostics
 from fieldkit.ui.first_run import DemoStarter, FirstRunDialog, HubConnector
 from fieldkit.ui.health import SYNC, HealthDialog, Problem, reading_problems
 from fieldkit.ui.history import QueryHistory
@@ -188,6 +187,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.diagnostics_action)
 
     def _on_diagnostics_action_triggered(self) -> None:
+        # Imported here: the doctor loads HTTP and the keyring, which start-up does not need.
+        from fieldkit.ui.diagnostics import show_diagnostics
+
         show_diagnostics(self, self._client, self._runner)
 
     # -- start -------------------------------------------------------------------------------
