@@ -295,8 +295,7 @@ def test_readiness_flips_when_a_kit_document_is_updated_on_the_hub(
     assert (deck.state, deck.local_version, deck.latest_version) == ("outdated", 1, 2)
     assert view.items_model.index(0, 2).data() == "v1 → v2"
     gui.window.tabs.setCurrentWidget(view)
-    grab = view.grab()
-    assert grab.save(str(Path("/tmp") / "fieldkit-kits-view.png"))
+    assert gui.window.grab().save(str(tmp_path / "kits-window.png"))
 
     # Not ready: the export asks first, then stamps the outdated copy as such.
     view.export_folder_button.click()
@@ -335,7 +334,7 @@ def test_the_day_before_a_meeting_a_kit_not_ready_is_reported_once(
     publish(hub, "Pricing/Prices.txt", "Price list v2\n")
     fetch_manifest_only(laptop, hub)
     runner = TaskRunner(threads=1)
-    controller = KitsController(kits, runner, clock=clock, due_check_ms=20)
+    controller = KitsController(lambda: kits, runner, clock=clock, due_check_ms=20)
     warned: list[tuple[str, str]] = []
     controller.kit_warned.connect(lambda title, text: warned.append((title, text)))
     try:

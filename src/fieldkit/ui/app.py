@@ -207,7 +207,7 @@ def build_gui(
         RequestsUi(window, client, runner=runner, sync=sync, launcher=launcher),
         kits=install_kits(
             window,
-            KitsController(_kits(client, clock), runner, clock=clock, parent=window),
+            KitsController(_kits_factory(client, clock), runner, clock=clock, parent=window),
             sync=sync,
             export_picker=export_picker,
         ),
@@ -244,9 +244,12 @@ def _status_function(client: Client) -> Callable[[], SyncStatus]:
     return read_status
 
 
-def _kits(client: Client, clock: Clock) -> Kits:
-    expiring_days = client.settings.expiring_days
-    return Kits(client.home, client.sessions, expiring_days=expiring_days, clock=clock)
+def _kits_factory(client: Client, clock: Clock) -> Callable[[], Kits]:
+    def kits() -> Kits:
+        expiring_days = client.settings.expiring_days  # as set now
+        return Kits(client.home, client.sessions, expiring_days=expiring_days, clock=clock)
+
+    return kits
 
 
 def _freshness_lookup(client: Client) -> Callable[[str], FreshnessReport]:

@@ -79,7 +79,7 @@ class KitsController(QObject):
 
     def __init__(
         self,
-        kits: Kits,
+        kits: Callable[[], Kits],
         runner: TaskRunner,
         *,
         clock: freshness.Clock = freshness.utc_now,
@@ -171,7 +171,7 @@ class KitsController(QObject):
     def export(self, name: str, dest: Path, *, as_zip: bool, anyway: bool = False) -> None:
         kits = self._kits
         self._runner.run(
-            lambda: kits.export(name, dest, as_zip=as_zip, anyway=anyway),
+            lambda: kits().export(name, dest, as_zip=as_zip, anyway=anyway),
             self._on_exported,
             self._on_failed,
         )
@@ -183,8 +183,11 @@ class KitsController(QObject):
         kits, clock = self._kits, self._clock
 
         def work() -> _Outcome:
-            changed = change(kits)
-            return _Outcome(_read(kits, clock), changed, notice.format(changed or ""), automatic)
+            current = kits()  # made per task: it reads the settings of the moment
+            changed = change(current)
+            return _Outcome(
+                _read(current, clock), changed, notice.format(changed or ""), automatic
+            )
 
         self._runner.run(work, self._on_outcome, self._on_failed)
 

@@ -482,7 +482,7 @@ class KitsView(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([520, 760])
+        splitter.setSizes([400, 880])
 
     # -- public ------------------------------------------------------------------------------
 
