@@ -246,10 +246,13 @@ def test_rename_remove_and_delete_with_confirmation(qtbot: QtBot, gui: Gui) -> N
     )
 
     assert not view.remove_button.isEnabled()
+    assert view.remove_action in view.items_view.actions()  # its context menu, and Delete
+    assert view.remove_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Delete)
+    assert {view.edit_action, view.delete_action} <= set(view.kits_list.actions())
     view.items_view.setCurrentIndex(view.items_model.index(0, 0))
-    assert view.remove_button.isEnabled()
+    assert view.remove_button.isEnabled() and view.remove_action.isEnabled()
     with qtbot.waitSignal(controller.kits_read):
-        view.remove_button.click()
+        view.remove_action.trigger()
     assert [i.title for i in view.items_model.items()] == ["Prices"]
 
     view.delete_button.click()

@@ -459,9 +459,10 @@ class KitsView(QWidget):
         )
         right_layout.addWidget(self.items_view, 1)
 
+        keys = QKeySequence(ADD_TO_KIT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)
         self.hint_label = QLabel(
-            "Add documents from the Library: select results and press "
-            f"{ADD_TO_KIT_SHORTCUT} (Add to kit), or drag them onto a kit."
+            f"Add documents from the Library: select results and press {keys} (Add to kit), "
+            "or drag them onto a kit."
         )
         self.hint_label.setWordWrap(True)
         self.hint_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -480,9 +481,39 @@ class KitsView(QWidget):
         actions.addWidget(self.export_zip_button)
         right_layout.addLayout(actions)
         splitter.addWidget(right)
+        self._make_menus()
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([400, 880])
+
+    def _make_menus(self) -> None:
+        """The buttons' actions on the lists' context menus; Delete takes documents out."""
+        self.edit_action = QAction("&Edit…", self)
+        self.edit_action.triggered.connect(self._on_edit_button_clicked)
+        self.delete_action = QAction("&Delete…", self)
+        self.delete_action.triggered.connect(self._on_delete_button_clicked)
+        self.export_folder_action = QAction("Export as &folder…", self)
+        self.export_folder_action.triggered.connect(self._on_export_folder_button_clicked)
+        self.export_zip_action = QAction("Export as &zip…", self)
+        self.export_zip_action.triggered.connect(self._on_export_zip_button_clicked)
+        separator = QAction(self)
+        separator.setSeparator(True)
+        self.kits_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.kits_list.addActions(
+            [
+                self.edit_action,
+                self.delete_action,
+                separator,
+                self.export_folder_action,
+                self.export_zip_action,
+            ]
+        )
+        self.remove_action = QAction("&Remove from kit", self)
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.triggered.connect(self._on_remove_button_clicked)
+        self.items_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.items_view.addAction(self.remove_action)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -528,8 +559,8 @@ class KitsView(QWidget):
     def _show_current(self) -> None:
         readiness = self.current()
         has = readiness is not None
-        for button in (self.edit_button, self.delete_button):
-            button.setEnabled(has)
+        for control in (self.edit_button, self.delete_button, self.edit_action, self.delete_action):
+            control.setEnabled(has)
         if readiness is None:
             self.items_model.set_items(())
             empty = not self.kits_model.rowCount()
@@ -568,9 +599,16 @@ class KitsView(QWidget):
     def _update_buttons(self) -> None:
         readiness = self.current()
         has_items = readiness is not None and bool(readiness.items)
-        self.remove_button.setEnabled(has_items and bool(self._selected_doc_ids()))
-        self.export_folder_button.setEnabled(has_items)
-        self.export_zip_button.setEnabled(has_items)
+        removable = has_items and bool(self._selected_doc_ids())
+        for control in (self.remove_button, self.remove_action):
+            control.setEnabled(removable)
+        for export in (
+            self.export_folder_button,
+            self.export_zip_button,
+            self.export_folder_action,
+            self.export_zip_action,
+        ):
+            export.setEnabled(has_items)
 
     def _on_new_kit_action_triggered(self) -> None:
         self.new_kit()
