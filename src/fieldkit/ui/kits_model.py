@@ -94,7 +94,7 @@ class KitsModel(QAbstractTableModel):
             return readiness
         if role == SORT_ROLE:
             return self._sort_key(readiness, column)
-        if role == Qt.ItemDataRole.ForegroundRole and column == READINESS:
+        if role == Qt.ItemDataRole.ForegroundRole and column == READINESS and readiness.items:
             return QColor(_READY if readiness.ready else _NOT_READY)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{readiness.message} ({readiness.checked})"

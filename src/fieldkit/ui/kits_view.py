@@ -97,6 +97,7 @@ _PAD = 8
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _READY_BG, _READY_FG = "#E6F4EA", "#22543D"
 _WARN_BG, _WARN_FG = "#FDECEA", "#9B2C2C"
+_EMPTY_BG, _EMPTY_FG = "#EDF2F7", "#4A5568"
 
 
 def pick_export_path(parent: QWidget, suggested: str, as_zip: bool) -> Path | None:
@@ -238,9 +239,12 @@ class _KitDelegate(QStyledItemDelegate):
         colour = QColor(_READY_FG if readiness.ready else _WARN_FG)
         if appearance.is_dark(palette):
             colour = colour.lighter(220)
+        if not readiness.items:  # an empty kit is no warning, just a kit to fill
+            colour = muted
         painter.setPen(text if selected else colour)
         bottom = top.translated(0, line + 1)
-        message = ("✓ " if readiness.ready else "! ") + readiness.message
+        mark = "" if not readiness.items else "✓ " if readiness.ready else "! "
+        message = mark + readiness.message
         painter.drawText(
             bottom, _LEFT,
             QFontMetrics(base).elidedText(message, Qt.TextElideMode.ElideRight, rect.width()),
@@ -582,9 +586,12 @@ class KitsView(QWidget):
         ]
         self.subtitle_label.setText("  ·  ".join(p for p in parts if p))
         self.readiness_label.setText(readiness.message)
-        background, foreground = (
-            (_READY_BG, _READY_FG) if readiness.ready else (_WARN_BG, _WARN_FG)
-        )
+        if not readiness.items:
+            background, foreground = _EMPTY_BG, _EMPTY_FG
+        elif readiness.ready:
+            background, foreground = _READY_BG, _READY_FG
+        else:
+            background, foreground = _WARN_BG, _WARN_FG
         self.banner.setStyleSheet(
             f"QFrame {{ background: {background}; border-radius: 4px; }}"
             f"QLabel {{ color: {foreground}; }}"
