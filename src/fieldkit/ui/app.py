@@ -83,7 +83,7 @@ class Gui:
         if self.freshness is not None:
             self.freshness.start(self.scan_delay_ms)
         if self.requests is not None:
-            self.requests.start()
+            self.requests.start(self.scan_delay_ms)
         if self.kits is not None:
             self.kits.controller.start(self.scan_delay_ms)
 
