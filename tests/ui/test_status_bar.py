@@ -85,3 +85,20 @@ def test_notices_show_then_clear(qtbot: QtBot) -> None:
     panel.show_notice("Copied Pricing: paste it into an e-mail or a folder.", timeout_ms=20)
     assert panel.notice().startswith("Copied Pricing")
     qtbot.waitUntil(lambda: panel.notice() == "")
+
+
+def test_a_long_notice_ends_in_an_ellipsis_and_the_tooltip_has_it_all(qtbot: QtBot) -> None:
+    panel = StatusPanel(QAction("Sync now"), QAction("Pause"))
+    qtbot.addWidget(panel)
+    panel.resize(700, 30)
+    panel.show()
+    text = "New content: 8 new or updated documents: " + ", ".join(
+        f"Halyard deck number {n} (v1)" for n in range(8)
+    )
+    panel.show_notice(text)
+    qtbot.waitUntil(lambda: panel.notice_label.width() > 0)
+    shown = panel.shown_notice()
+    assert shown.endswith("…") and text.startswith(shown[:-1])
+    assert panel.notice() == panel.notice_label.toolTip() == text
+    panel.show_notice("Copied Pricing.")
+    assert panel.shown_notice() == "Copied Pricing."

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QPalette
+from PySide6.QtGui import QAction, QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -101,6 +101,22 @@ class EtaClock:
         return elapsed / done * (total - done)
 
 
+class _ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when its text is wider than it (the tooltip has it all),
+    instead of cutting the text off mid-word."""
+
+    def shown_text(self) -> str:
+        room = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, room)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), align, self.shown_text())
+        painter.end()
+
+
 class StatusPanel(QWidget):
     """Lives in the window's status bar."""
 
@@ -134,7 +150,7 @@ class StatusPanel(QWidget):
         self.last_sync_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(self.last_sync_label)
 
-        self.notice_label = QLabel()
+        self.notice_label = _ElidedLabel()
         self.notice_label.setAccessibleName("Notice")
         self.notice_label.setMinimumWidth(0)
         self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -206,6 +222,10 @@ class StatusPanel(QWidget):
 
     def notice(self) -> str:
         return self.notice_label.text()
+
+    def shown_notice(self) -> str:
+        """The notice as it fits the panel (ending in "…" when it does not)."""
+        return self.notice_label.shown_text()
 
 
     def connection(self) -> str:
