@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keyring.backends import fail
 from outbox_support import ServedHub, add_mirror_entry, connect_home, free_port
 from sqlalchemy import Engine, event, select
 
 from fieldkit.core.catalog import CATALOG_MIGRATIONS, CATALOG_SCHEMA_VERSION, CatalogBase
 from fieldkit.core.catalog import MirrorFile as MirrorFileRow
+from fieldkit.core.credentials import TokenStore
 from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
 from fieldkit.core.errors import StorageError, UsageError
 from fieldkit.core.home import HomePaths
@@ -381,10 +383,11 @@ def test_usage_signals_go_in_batches_and_not_at_all_when_off(
 
 def test_the_saved_hub_and_token_are_used(home: HomePaths, engine: Engine) -> None:
     sessions = session_factory(engine)
+    tokens = TokenStore(home, backend=fail.Keyring())
     with pytest.raises(UsageError, match="Not connected"):
-        saved_hub_address(home, sessions)
+        saved_hub_address(sessions, tokens)
     connect_home(home, "http://hub.example:8765", "tok-123")
-    assert saved_hub_address(home, sessions) == HubAddress("http://hub.example:8765", "tok-123")
+    assert saved_hub_address(sessions, tokens) == HubAddress("http://hub.example:8765", "tok-123")
 
 
 def test_a_full_disk_is_a_clear_error_and_loses_nothing(

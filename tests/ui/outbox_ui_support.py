@@ -78,7 +78,7 @@ def make_service(client: Client) -> OutboxService:
     """The service as the app builds it, with short waits."""
     return OutboxService(
         client.outbox,
-        address=lambda: saved_hub_address(client.home, client.sessions),
+        address=lambda: saved_hub_address(client.sessions, TokenStore(client.home, fail.Keyring())),
         lock_path=client.home.root / LOCK_FILE,
         sessions=client.sessions,
         signals_enabled=lambda: client.settings.usage_signals,

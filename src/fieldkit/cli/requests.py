@@ -12,6 +12,7 @@ from typing import Any
 
 from fieldkit.cli.output import emit_json
 from fieldkit.core.client import Client, open_client
+from fieldkit.core.credentials import TokenStore
 from fieldkit.core.home import resolve_home
 from fieldkit.core.outbox import (
     LOCK_FILE,
@@ -121,7 +122,7 @@ class _Parts:
         client = self.client
         return OutboxSender(
             self.outbox,
-            lambda: saved_hub_address(client.home, client.sessions),
+            lambda: saved_hub_address(client.sessions, TokenStore(client.home)),
             client.home.root / LOCK_FILE,
             signals_enabled=lambda: client.settings.usage_signals,
             # Someone is waiting for this command: retry sooner than the app's sender does.

@@ -38,7 +38,6 @@ from fieldkit.core.catalog import CatalogBase, KeyValue, MirrorEntry, MirrorFile
 from fieldkit.core.credentials import TokenStore
 from fieldkit.core.db import session_factory, utcnow
 from fieldkit.core.errors import AuthError, FieldkitError, StorageError, UsageError
-from fieldkit.core.home import HomePaths
 from fieldkit.core.outbox_models import OUTBOX_TABLES, OutboxItem, PendingSignal
 from fieldkit.core.requests import (
     IDEMPOTENCY_HEADER,
@@ -616,8 +615,8 @@ class UsageSignals:
 # -- the hub --------------------------------------------------------------------------------------
 
 
-def saved_hub_address(home: HomePaths, sessions: sessionmaker[Session]) -> HubAddress:
-    """The hub ``fieldkit connect`` saved, with its token."""
+def saved_hub_address(sessions: sessionmaker[Session], tokens: TokenStore) -> HubAddress:
+    """The hub ``fieldkit connect`` saved, with its token from the client's token store."""
     with sessions.begin() as session:
         row = session.get(KeyValue, HUB_KEY)
         value: dict[str, Any] = dict(row.value) if row is not None else {}
@@ -632,7 +631,7 @@ def saved_hub_address(home: HomePaths, sessions: sessionmaker[Session]) -> HubAd
             "Not connected to a hub yet; your items stay queued. "
             "Connect with: fieldkit connect URL --token TOKEN"
         )
-    token = TokenStore(home).load(url)
+    token = tokens.load(url)
     if token is None:
         raise AuthError(f"No token is saved for the hub at {url}. Run: fieldkit connect {url}")
     return HubAddress(url, token)

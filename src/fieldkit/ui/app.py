@@ -204,7 +204,7 @@ def build_gui(
         sync,
         scan_delay_ms,
         freshness,
-        RequestsUi(window, client, runner=runner, sync=sync, launcher=launcher),
+        RequestsUi(window, client, runner=runner, sync=sync, launcher=launcher, tokens=tokens),
         kits=install_kits(
             window,
             KitsController(_kits_factory(client, clock), runner, clock=clock, parent=window),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 
 from fieldkit.core.client import Client
+from fieldkit.core.credentials import TokenStore
 from fieldkit.core.outbox import LOCK_FILE, Backoff, saved_hub_address
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
@@ -30,6 +31,7 @@ class RequestsUi(QObject):
         runner: TaskRunner,
         sync: SyncController,
         launcher: Launcher,
+        tokens: TokenStore,
         offline_backoff: Backoff | None = None,
         settle_ms: int = SETTLE_MS,
     ) -> None:
@@ -37,7 +39,7 @@ class RequestsUi(QObject):
         self._stopped = False
         self.service = OutboxService(
             client.outbox,
-            address=lambda: saved_hub_address(client.home, client.sessions),
+            address=lambda: saved_hub_address(client.sessions, tokens),
             lock_path=client.home.root / LOCK_FILE,
             sessions=client.sessions,
             # Read at each round: switching signals off in Settings drops those waiting.
