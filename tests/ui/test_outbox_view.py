@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,10 +24,11 @@ from ui_support import RecordingLauncher
 
 from fieldkit.core.catalog import MirrorEntry
 from fieldkit.core.client import Client
+from fieldkit.core.outbox import RequestView
 from fieldkit.core.outbox_models import OutboxItem
 from fieldkit.core.requests import FeedbackDraft, RequestDraft
 from fieldkit.ui.outbox_service import OutboxService
-from fieldkit.ui.outbox_view import ROW_ROLE, OutboxView, request_status
+from fieldkit.ui.outbox_view import ROW_ROLE, OutboxView, request_detail, request_status
 from fieldkit.ui.request_dialog import RequestDialog
 from fieldkit.ui.tasks import TaskRunner
 
@@ -110,7 +113,7 @@ def test_a_request_filed_offline_is_queued_and_goes_once_when_the_hub_appears(
 
     with hub.serving():
         qtbot.waitUntil(lambda: statuses(view) == ["Sent"], timeout=20_000)
-        assert view.summary_label.text() == "Everything is sent."
+        assert view.summary_label.text() == "Your requests and feedback are all sent."
         with qtbot.waitSignal(service.round_finished, timeout=20_000):
             view.send_button.click()
         assert hub.request_count() == 1
@@ -250,3 +253,25 @@ def test_send_now_says_when_another_fieldkit_is_sending(
             assert view.send_button.isEnabled()
         finally:
             other.stop()
+
+
+def test_the_detail_line_ends_each_sentence_once() -> None:
+    request = RequestView(
+        id=1, title="Overview deck in Portuguese", customer="", needed_by=None,
+        urgency="normal", doc_id=None, state="sent", last_error=None, status="in_progress",
+        note="The translation is booked; expect it by 10 December.", answer_doc_id=None,
+        answer_rel_path=None, created_at=datetime(2026, 11, 27, tzinfo=UTC),
+        status_changed_at=None,
+    )
+    assert request_detail(request) == (
+        "“Overview deck in Portuguese”: In progress. "
+        "Marketing says: “The translation is booked; expect it by 10 December.”"
+    )
+    assert request_detail(replace(request, note="On it")) == (
+        "“Overview deck in Portuguese”: In progress. Marketing says: “On it”."
+    )
+    queued = replace(request, state="queued", status=None, note=None,
+                     last_error="The hub cannot be reached.")
+    assert request_detail(queued) == (
+        "“Overview deck in Portuguese”: Queued. Last try: The hub cannot be reached."
+    )

@@ -135,6 +135,27 @@ def request_status(view: RequestView) -> str:
     return label
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending in a full stop, unless it ends in one already (or "!", "?", "…")."""
+    closing = text.rstrip("”’\"')")
+    return text if closing.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+def request_detail(view: RequestView) -> str:
+    """What the rep reads under the requests: the status, marketing's note, the answer."""
+    lines = [_sentence(f"“{view.title}”: {request_status(view)}")]
+    if view.note and view.status != "declined":
+        lines.append(f"Marketing says: {_sentence(f'“{view.note}”')}")
+    if view.state == "queued" and view.last_error:
+        lines.append(_sentence(f"Last try: {view.last_error}"))
+    if view.status == "fulfilled" and view.answer_doc_id:
+        if view.answer_rel_path:
+            lines.append(f"The answer: {Path(view.answer_rel_path).stem}.")
+        else:
+            lines.append("The answer arrives with the next sync; then you can open it.")
+    return " ".join(lines)
+
+
 # Readable on light and dark backgrounds alike.
 _GOOD, _BAD, _WAITING = "#2F855A", "#C53030", "#B7791F"
 
@@ -219,7 +240,7 @@ def outbox_summary(
 ) -> str:
     waiting = int(counts.get("queued", 0)) + int(counts.get("sending", 0))
     if not waiting:
-        return "Everything is sent."
+        return "Your requests and feedback are all sent."
     noun = "item waits" if waiting == 1 else "items wait"
     if (report is not None and report.offline) or online is False:
         return f"{waiting} {noun}: the hub cannot be reached. They go as soon as it answers."
@@ -430,17 +451,7 @@ class OutboxView(QWidget):
                 else "No requests yet. When a search finds nothing, ask marketing from there."
             )
             return
-        lines = [f"“{view.title}”: {request_status(view)}."]
-        if view.note and view.status != "declined":
-            lines.append(f"Marketing says: “{view.note}”.")
-        if view.state == "queued" and view.last_error:
-            lines.append(f"Last try: {view.last_error}")
-        if view.status == "fulfilled" and view.answer_doc_id:
-            if view.answer_rel_path:
-                lines.append(f"The answer: {Path(view.answer_rel_path).stem}.")
-            else:
-                lines.append("The answer arrives with the next sync; then you can open it.")
-        self.detail_label.setText(" ".join(lines))
+        self.detail_label.setText(request_detail(view))
         can_open = view.answer_rel_path is not None
         self.open_button.setEnabled(can_open)
         self.open_button.setToolTip(
