@@ -3,6 +3,7 @@
 Whoosh (the ``whoosh-reloaded`` distribution) is imported only inside this package.
 """
 
+from fieldkit.core.index.buffers import share_segment_buffers
 from fieldkit.core.index.engine import SearchIndex
 from fieldkit.core.index.model import (
     Hit,
@@ -28,3 +29,5 @@ __all__ = [
     "SearchResults",
     "SortOrder",
 ]
+
+share_segment_buffers()
