@@ -5,7 +5,9 @@
 A real hub serves a copy of resources/sample-library on 127.0.0.1; a fresh client home in a
 temporary folder connects to it and syncs through the window, so every state shown is real:
 the sync in progress, results with snippets and a PDF page, a slide's text, the health panel,
-the offline state, settings and the first run.
+the freshness banner and the Outdated tab (with an old copy in a Downloads folder under the
+temporary folder), a meeting kit, a content request from a search that found nothing and its
+status answered through the hub, the offline state, settings and the first run.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ from fieldkit.core.home import HomePaths
 from fieldkit.core.index import Hit
 from fieldkit.core.sync import SyncProgress, connect_hub
 from fieldkit.hub import Hub, HubServer
+from fieldkit.hub.inbox import Inbox
 from fieldkit.ui.app import Gui, build_gui, make_application
 from fieldkit.ui.first_run import FirstRunDialog
+from fieldkit.ui.freshness_feature import FolderChanges
+from fieldkit.ui.kits_controller import KitForm
 from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.results_model import ROW_ROLE
 from fieldkit.ui.search_view import SearchView
@@ -42,6 +47,17 @@ from fieldkit.ui.tasks import TaskRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "resources" / "sample-library"
+HISTORY = ROOT / "resources" / "sample-history"
+# Synced in its older version first; the current one is published later, not downloaded.
+BEHIND = Path("Battlecards") / "Halyard vs Cobaltline.md"
+# Withdrawn by marketing after the rep has it (the sample library ships it withdrawn).
+WITHDRAWN = Path("One-pagers") / "Legacy Connector Bundle.pdf"
+KIT_DOCUMENTS = (
+    "Decks/Retail and Hospitality Deck.pptx",
+    "Case studies/Harborline Grocers 2026.docx",
+    "Pricing/Price Sheet H2 2026.xlsx",
+    BEHIND.as_posix(),
+)
 SIZE = QSize(1280, 800)
 LATER = ("Decks", "Case studies")
 
@@ -159,6 +175,10 @@ def main() -> int:
         approved = work / "approved"
         # Two folders arrive later, so the second sync has something to bring.
         shutil.copytree(SAMPLE, approved, ignore=shutil.ignore_patterns(*LATER))
+        publish_version(HISTORY, approved, BEHIND)
+        sidecar = approved / WITHDRAWN.with_name(WITHDRAWN.name + ".meta.toml")
+        lines = sidecar.read_text(encoding="utf-8").splitlines(keepends=True)
+        sidecar.write_text("".join(x for x in lines if not x.startswith("withdrawn")), "utf-8")
         hub = Hub.open(approved, str(work / "hub.sqlite3"))
         token = hub.reps.add("dana")
         server = HubServer(hub).start()
@@ -175,7 +195,7 @@ def main() -> int:
             watch=False,
         )
         try:
-            shoot(app, gui, server, out)
+            shoot(app, gui, server, out, work)
         finally:
             gui.close()
             client.close()
@@ -183,7 +203,22 @@ def main() -> int:
     return 0
 
 
-def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
+def publish_version(source: Path, hub_root: Path, rel: Path) -> None:
+    """Marketing saves a file and its sidecar in the hub's folder."""
+    for name in (rel, rel.with_name(rel.name + ".meta.toml")):
+        shutil.copy2(source / name, hub_root / name)
+
+
+def sync_once(app: QApplication, gui: Gui) -> None:
+    finished: list[object] = []
+    gui.sync.sync_finished.connect(finished.append)
+    gui.window.sync_action.trigger()
+    wait_until(app, lambda: bool(finished), timeout_s=60)
+    gui.sync.sync_finished.disconnect(finished.append)
+    wait_until(app, lambda: gui.window.status_panel.activity() is None, timeout_s=60)
+
+
+def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path, work: Path) -> None:
     window = gui.window
     view = window.search_view
     window.resize(SIZE)
@@ -263,6 +298,10 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
         save(dialog, out, "sync-health")
         dialog.close()
 
+    shoot_freshness(app, gui, server, out, work)
+    shoot_kits(app, gui, out)
+    shoot_requests(app, gui, server, out)
+
     server.stop()
     finished.clear()
     window.sync_action.trigger()
@@ -284,6 +323,119 @@ def shoot(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
     wait_until(app, lambda: previewed(view))
     settle(app)
     save(window, out, "results-dark")
+
+
+def shoot_freshness(
+    app: QApplication, gui: Gui, server: HubServer, out: Path, work: Path
+) -> None:
+    """An old copy in Downloads, a newer battlecard on the hub (heard of, not downloaded), and
+    the sample library's expiring, expired, withdrawn and superseded documents."""
+    assert gui.freshness is not None
+    window = gui.window
+    view = window.search_view
+    downloads = work / "Downloads"
+    downloads.mkdir()
+    shutil.copy2(HISTORY / BEHIND, downloads / "Cobaltline battlecard (from Sam).md")
+
+    publish_version(SAMPLE, server.hub.root, BEHIND)
+    publish_version(SAMPLE, server.hub.root, WITHDRAWN)
+    server.hub.rescan()
+    # A metered connection: the sync reads the manifest and leaves the new version on the hub.
+    settings = gui.client.settings
+    gui.client.save_settings(dataclasses.replace(settings, metered=True))
+    sync_once(app, gui)
+    gui.client.save_settings(settings)
+
+    feature = gui.freshness.feature
+    feature.change_folders(FolderChanges(added=(downloads,), removed=()))
+    wait_until(
+        app,
+        lambda: (s := feature.snapshot()) is not None
+        and bool(s.copies)
+        and {"outdated", "withdrawn"} <= {d.state for d in s.attention()},
+    )
+    banner = gui.freshness.banner
+    wait_until(app, lambda: banner.isVisible() and "old copy" in banner.text())
+    window.tabs.setCurrentWidget(view)
+    search(app, view, "pricing")
+    select(view, lambda hit: hit.status == "expired")
+    wait_until(app, lambda: previewed(view))
+    settle(app)
+    save(window, out, "library-banner")
+
+    outdated = gui.freshness.view
+    banner.review_button.click()
+    wait_until(app, lambda: window.tabs.currentWidget() is outdated)
+    wait_until(app, lambda: outdated.copies_model.rowCount() > 0)
+    outdated.documents_view.setCurrentIndex(outdated.documents_model.index(0, 0))
+    outdated.copies_view.setCurrentIndex(outdated.copies_model.index(0, 0))
+    settle(app)
+    save(window, out, "outdated")
+
+
+def shoot_kits(app: QApplication, gui: Gui, out: Path) -> None:
+    """A kit for a meeting next week, one of its documents behind the hub."""
+    assert gui.kits is not None
+    kits = gui.kits
+    changed: list[str] = []
+    kits.controller.kit_changed.connect(changed.append)
+    kits.controller.create(
+        KitForm("Harborline renewal", "Harborline Grocers", "2026-12-03 10:00"), KIT_DOCUMENTS
+    )
+    wait_until(app, lambda: bool(changed))
+    kits.controller.kit_changed.disconnect(changed.append)
+    window = gui.window
+    window.tabs.setCurrentWidget(kits.view)
+    kits.view.select("Harborline renewal")
+    wait_until(app, lambda: kits.view.items_model.rowCount() == len(KIT_DOCUMENTS))
+    settle(app)
+    save(window, out, "kits")
+
+
+def shoot_requests(app: QApplication, gui: Gui, server: HubServer, out: Path) -> None:
+    """A search that finds nothing offers a request; marketing answers it on the hub."""
+    assert gui.requests is not None
+    requests = gui.requests
+    window = gui.window
+    view = window.search_view
+    window.tabs.setCurrentWidget(view)
+    query = "Portuguese"
+    search(app, view, query)
+    wait_until(app, lambda: "Ask marketing for it" in view.empty_label.text())
+    settle(app)
+    save(window, out, "no-results")
+    view.empty_label.linkActivated.emit("request:")  # the rep clicks the link
+    dialog = requests.actions.request_dialog
+    if dialog is None:
+        raise LookupError("the request dialog did not open")
+    dialog.title_field.setText("Halyard Platform Overview in Portuguese")  # the rep says more
+    dialog.details_field.setPlainText("For the Lisbon retail group; they want it before the demo.")
+    dialog.customer_field.setText("Mercado Atlântico")
+    settle(app)
+    save(dialog, out, "request-dialog")
+    queued: list[object] = []
+    dialog.queued.connect(queued.append)
+    dialog.ok_button.click()
+    wait_until(app, lambda: bool(queued))
+
+    inbox = Inbox(server.hub.engine)
+    requests.service.send_now()
+    wait_until(app, lambda: bool(inbox.requests()))
+    [record] = inbox.requests()
+    inbox.respond(
+        record.id, "in_progress", note="The translation is booked; expect it by 10 December."
+    )
+    outbox = requests.view
+    window.tabs.setCurrentWidget(outbox)
+    requests.service.send_now()  # a round also asks the hub for the requests' status
+    model = outbox.requests_model
+    wait_until(
+        app,
+        lambda: model.rowCount() == 1 and str(model.index(0, 4).data()) == "In progress",
+    )
+    outbox.requests_view.setCurrentIndex(model.index(0, 0))
+    settle(app)
+    save(window, out, "outbox-requests")
 
 
 if __name__ == "__main__":
