@@ -68,6 +68,8 @@ class Locator:
         )
 
     def locate(self, units: Sequence[UnitText]) -> Location:
+        if self._rx is None:  # nothing to find (the library listed without a query)
+            return Location(None, None, (), _plain_snippet(units))
         folded_budget = FOLD_BUDGET
         scan_budget = SCAN_BUDGET
         best: tuple[float, int] | None = None
@@ -172,6 +174,7 @@ def _fold_same_length(text: str) -> str:
 
 
 _SPACES = re.compile(r"\s+")
+_VISIBLE = re.compile(r"\S")
 
 
 def _clean(text: str) -> str:
@@ -220,8 +223,9 @@ def _snippet(text: str, matches: list[_Match]) -> str:
 
 def _plain_snippet(units: Sequence[UnitText]) -> str:
     for _, _, text in units:
-        if text.strip():
-            head = text.lstrip()[: SNIPPET_CHARS + 1]
+        first = _VISIBLE.search(text)  # no copy of the whole text, as strip() would make
+        if first is not None:
+            head = text[first.start() : first.start() + SNIPPET_CHARS + 1]
             if len(head) > SNIPPET_CHARS:
                 space = head.rfind(" ", 0, SNIPPET_CHARS)
                 return _clean(head[: space if space > 0 else SNIPPET_CHARS]).strip() + " …"
