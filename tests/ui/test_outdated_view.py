@@ -35,7 +35,7 @@ from fieldkit.ui import appearance
 from fieldkit.ui.app import Gui
 from fieldkit.ui.freshness_banner import banner_text
 from fieldkit.ui.freshness_ui import VIEW_TITLE
-from fieldkit.ui.outdated_model import DOC_DETAILS, STATE_ROLE
+from fieldkit.ui.outdated_model import COPY_STATE, DOC_DETAILS, STATE_ROLE
 from fieldkit.ui.outdated_view import OutdatedView
 from fieldkit.ui.results_model import ROW_ROLE
 
@@ -169,6 +169,7 @@ def test_every_state_is_listed_with_its_reason_and_the_banner_counts(
         select_row(view, "documents", row)
         assert "Pricing" in view.document_details.text()
         assert "More rows" in view.document_details.text()
+        assert view.document_details.text().count("v2") == 1  # said once, not twice
         assert view.open_document_button.text() == "Open latest"
         superseded = [d.title for d in view.documents_model.rows()].index("Old case")
         select_row(view, "documents", superseded)
@@ -191,6 +192,7 @@ def test_every_state_is_listed_with_its_reason_and_the_banner_counts(
         copy = view.copies_model.row(0)
         assert copy.reason == "Old copy of Pricing (v1) in Downloads — latest is v2."
         assert copy.path == downloads / "Pricing from mail.xlsx"
+        assert view.copies_model.index(0, COPY_STATE).data() == "Old version"
 
         banner = gui.freshness.banner
         qtbot.waitUntil(lambda: "old copy" in banner.text())

@@ -141,7 +141,7 @@ def copies_model(parent: Any = None) -> RowsModel[StaleCopy]:
         Column("Old copy", lambda c: c.reason, lambda c: c.title.casefold()),
         Column(
             "Status",
-            lambda c: appearance.status_label(c.state),
+            copy_state_text,
             lambda c: _rank(c.state),
             lambda c: c.reason,
         ),
@@ -174,6 +174,14 @@ def document_summary(doc: DocumentFreshness) -> str:
     if doc.local_version is not None and doc.local_version != doc.latest_version:
         return f"{doc.reason} {doc.details}"
     return doc.reason
+
+
+def copy_state_text(copy: StaleCopy) -> str:
+    """An old copy of a document with a newer version is an "Old version" (not an "Update
+    available": nothing is on its way to that file); otherwise the document's own state."""
+    if copy.state == freshness.OUTDATED:
+        return "Old version"
+    return appearance.status_label(copy.state)
 
 
 def change_text(news: NewDocument) -> str:

@@ -343,8 +343,12 @@ class OutdatedView(QWidget):
             return
         snapshot = self._snapshot
         checked = snapshot.report.checked if snapshot is not None else ""
+        # An update's details already say which versions ("You have v1 …, latest v2 …").
+        headline = html.escape(doc.title)
+        if doc.state != freshness.OUTDATED:
+            headline += f" — {html.escape(doc.reason)}"
         self.document_details.setText(
-            f"<b>{html.escape(doc.title)}</b> — {html.escape(doc.reason)}<br>"
+            f"<b>{headline}</b><br>"
             f"{html.escape(doc.details)} <span style='color:gray'>Hub {checked}.</span>"
         )
         self.document_details.show()
