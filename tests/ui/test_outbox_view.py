@@ -27,8 +27,14 @@ from fieldkit.core.client import Client
 from fieldkit.core.outbox import RequestView
 from fieldkit.core.outbox_models import OutboxItem
 from fieldkit.core.requests import FeedbackDraft, RequestDraft
-from fieldkit.ui.outbox_service import OutboxService
-from fieldkit.ui.outbox_view import ROW_ROLE, OutboxView, request_detail, request_status
+from fieldkit.ui.outbox_service import OutboxService, OutboxSnapshot
+from fieldkit.ui.outbox_view import (
+    ROW_ROLE,
+    OutboxView,
+    outbox_summary,
+    request_detail,
+    request_status,
+)
 from fieldkit.ui.request_dialog import RequestDialog
 from fieldkit.ui.tasks import TaskRunner
 
@@ -274,4 +280,24 @@ def test_the_detail_line_ends_each_sentence_once() -> None:
                      last_error="The hub cannot be reached.")
     assert request_detail(queued) == (
         "“Overview deck in Portuguese”: Queued. Last try: The hub cannot be reached."
+    )
+
+
+def test_the_summary_counts_requests_and_feedback_not_signal_batches() -> None:
+    request = RequestView(
+        id=1, title="Overview deck in Portuguese", customer="", needed_by=None,
+        urgency="normal", doc_id=None, state="sent", last_error=None, status="in_progress",
+        note=None, answer_doc_id=None, answer_rel_path=None,
+        created_at=datetime(2026, 11, 27, tzinfo=UTC), status_changed_at=None,
+    )
+    signals = ({"kind": "search", "query": "Portuguese", "results": 0},)
+    snapshot = OutboxSnapshot(
+        requests=(request,), feedback=(), waiting_signals=signals,
+        signal_batches=({"signals": list(signals)},), names={}, usage_signals=True,
+    )
+    # A batch of usage signals waits for the hub; the rep's own request is sent.
+    assert outbox_summary(snapshot, None, False) == "Your requests and feedback are all sent."
+    queued = replace(snapshot, requests=(replace(request, state="queued", status=None),))
+    assert outbox_summary(queued, None, False) == (
+        "1 item waits: the hub cannot be reached. They go as soon as it answers."
     )

@@ -54,7 +54,6 @@ class OutboxSnapshot:
     # The same, exactly as the hub receives them: one payload per batch.
     signal_batches: tuple[Mapping[str, Any], ...]
     names: Mapping[str, str]  # doc_id → where the document is in the mirror
-    counts: Mapping[str, int]  # outbox items per state
     usage_signals: bool  # the rep's setting
 
 
@@ -195,7 +194,6 @@ class OutboxService(QObject):
             waiting_signals=tuple(waiting),
             signal_batches=tuple(batches),
             names=self._mirror_names(wanted),
-            counts=outbox.counts(),
             usage_signals=self._signals_enabled(),
         )
 

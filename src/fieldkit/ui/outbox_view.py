@@ -235,10 +235,11 @@ def feedback_columns(names: Callable[[str], str]) -> tuple[Column[OutboxEntry], 
     )
 
 
-def outbox_summary(
-    counts: Mapping[str, int], report: SendReport | None, online: bool | None
-) -> str:
-    waiting = int(counts.get("queued", 0)) + int(counts.get("sending", 0))
+def outbox_summary(snapshot: OutboxSnapshot, report: SendReport | None, online: bool | None) -> str:
+    """The line above the tables: the rep's requests and feedback still on this computer (usage
+    signals have their own line below, and wait for a full batch)."""
+    waiting = sum(1 for r in snapshot.requests if r.state in _WAITING_STATES)
+    waiting += sum(1 for f in snapshot.feedback if f.state in _WAITING_STATES)
     if not waiting:
         return "Your requests and feedback are all sent."
     noun = "item waits" if waiting == 1 else "items wait"
@@ -247,6 +248,9 @@ def outbox_summary(
     if report is not None and report.error:
         return f"{waiting} {noun}: {report.error}"
     return f"{waiting} {noun} to be sent."
+
+
+_WAITING_STATES = ("queued", "sending")
 
 
 # -- the view -------------------------------------------------------------------------------------
@@ -403,7 +407,7 @@ class OutboxView(QWidget):
             self.summary_label.setText("Sending…")
         elif self._snapshot is not None:
             self.summary_label.setText(
-                outbox_summary(self._snapshot.counts, self._report, self._service.online)
+                outbox_summary(self._snapshot, self._report, self._service.online)
             )
         self.send_button.setEnabled(not self._sending)
 
