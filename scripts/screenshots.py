@@ -145,6 +145,8 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ButtonText: "#E2E8F0",
         QPalette.ColorRole.Highlight: "#2B6CB0",
         QPalette.ColorRole.HighlightedText: "#FFFFFF",
+        QPalette.ColorRole.Link: "#63B3ED",
+        QPalette.ColorRole.LinkVisited: "#B794F4",
         QPalette.ColorRole.Mid: "#3A404A",
         QPalette.ColorRole.ToolTipBase: "#2A2F37",
         QPalette.ColorRole.ToolTipText: "#E2E8F0",
@@ -436,6 +438,7 @@ def shoot_requests(app: QApplication, gui: Gui, server: HubServer, out: Path) ->
     outbox.requests_view.setCurrentIndex(model.index(0, 0))
     settle(app)
     save(window, out, "outbox-requests")
+    window.tabs.setCurrentWidget(view)
 
 
 if __name__ == "__main__":
