@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import QDate, QMimeData, QPointF, QSettings, Qt, QTime
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 from ui_support import RecordingLauncher
@@ -23,6 +30,7 @@ from fieldkit.core.credentials import TokenStore
 from fieldkit.core.kits import STAMP_NAME, Kits
 from fieldkit.core.source import HubSource
 from fieldkit.core.sync import SyncControl, Syncer, SyncResult, connect_hub
+from fieldkit.ui import appearance
 from fieldkit.ui.app import Gui, build_gui
 from fieldkit.ui.kits_controller import KitForm, KitsController, KitsSnapshot
 from fieldkit.ui.kits_model import KitItemsModel, KitsModel
@@ -81,6 +89,11 @@ def exports(tmp_path: Path) -> list[Path]:
 
 
 @pytest.fixture
+def launcher() -> RecordingLauncher:
+    return RecordingLauncher()
+
+
+@pytest.fixture
 def gui(
     qtbot: QtBot,
     laptop: Laptop,
@@ -88,10 +101,11 @@ def gui(
     clock: Clock,
     exports: list[Path],
     qsettings: QSettings,
+    launcher: RecordingLauncher,
 ) -> Iterator[Gui]:
     gui = build_gui(
         laptop.client,
-        launcher=RecordingLauncher(),
+        launcher=launcher,
         qsettings=qsettings,
         tokens=tokens,
         watch=False,
@@ -288,7 +302,7 @@ def test_readiness_flips_when_a_kit_document_is_updated_on_the_hub(
             'title = "Product overview"\nnotes = "New tier"\n')
     result = fetch_manifest_only(laptop, hub)
     warned: list[tuple[str, str]] = []
-    controller.kit_warned.connect(lambda title, text: warned.append((title, text)))
+    controller.kit_warned.connect(lambda title, text, _kit: warned.append((title, text)))
     with qtbot.waitSignal(gui.window.tray.notified) as notified:
         controller.check_after_sync(result)  # what the app does when a sync finishes
     assert notified.args == ["ACME kit", "1 item outdated — update now"]
@@ -327,6 +341,140 @@ def test_readiness_flips_when_a_kit_document_is_updated_on_the_hub(
         assert "Status: Ready for Tue 10:00 ACME" in archive.read(STAMP_NAME).decode()
 
 
+def make_acme_kit(qtbot: QtBot, kits: KitsFeature) -> None:
+    with qtbot.waitSignal(kits.controller.kit_changed):
+        kits.controller.create(
+            KitForm("ACME", "ACME", "2026-12-01 10:00"),
+            ["Decks/Overview.txt", "Pricing/Prices.txt"],
+        )
+
+
+def test_kit_documents_open_at_their_latest_version_and_show_in_their_folder(
+    qtbot: QtBot, gui: Gui, laptop: Laptop, hub: RunningHub, launcher: RecordingLauncher
+) -> None:
+    kits = feature(gui)
+    view = kits.view
+    make_acme_kit(qtbot, kits)
+    assert not view.open_button.isEnabled() and not view.show_in_folder_button.isEnabled()
+    assert {view.open_action, view.show_in_folder_action} <= set(view.items_view.actions())
+    publish(hub, "Decks/Overview.txt", "Product overview deck, v2: the new tier.\n",
+            'title = "Product overview"\n')
+    with qtbot.waitSignal(kits.controller.kits_read):
+        kits.controller.check_after_sync(fetch_manifest_only(laptop, hub))
+    assert view.readiness_label.text() == "1 item outdated — update now"
+
+    # Enter on the outdated deck: the app's open-latest fetches v2 first, then opens it.
+    assert gui.freshness is not None
+    opener = gui.freshness.opener  # the one opener of the app, not one of the Kits tab's own
+    gui.window.tabs.setCurrentWidget(view)
+    view.items_view.setFocus()
+    view.items_view.setCurrentIndex(view.items_model.index(0, 0))
+    assert view.open_button.isEnabled() and view.show_in_folder_button.isEnabled()
+    with qtbot.waitSignal(opener.opened, timeout=15_000) as opened:
+        qtbot.keyClick(view.items_view, Qt.Key.Key_Return)
+    target = opened.args[0]
+    assert (target.title, target.version, target.fetched) == ("Product overview", 2, True)
+    assert launcher.opened == [target.path]
+    assert target.path.read_text(encoding="utf-8").endswith("the new tier.\n")
+    # The fetch readied the kit: it is checked again.
+    qtbot.waitUntil(lambda: view.readiness_label.text() == "Ready for Tue 10:00 ACME")
+
+    # A double-click on the price list, and the Open latest button: current, opened as is.
+    rect = view.items_view.visualRect(view.items_model.index(1, 0))
+    left, viewport = Qt.MouseButton.LeftButton, view.items_view.viewport()
+    with qtbot.waitSignal(opener.opened) as opened:
+        qtbot.mouseClick(viewport, left, pos=rect.center())  # the double-click's first press
+        qtbot.mouseDClick(viewport, left, pos=rect.center())
+    prices = view.items_model.items()[1]
+    assert (opened.args[0].title, opened.args[0].fetched) == ("Prices", False)
+    with qtbot.waitSignal(opener.opened):
+        view.open_button.click()
+    assert launcher.opened[1:] == [prices.local_path, prices.local_path]
+
+    view.show_in_folder_button.click()
+    assert launcher.shown == [prices.local_path]
+
+
+def test_a_click_on_a_kit_notification_shows_the_kits_tab_with_that_kit_selected(
+    qtbot: QtBot, gui: Gui, laptop: Laptop, hub: RunningHub
+) -> None:
+    kits = feature(gui)
+    view = kits.view
+    make_acme_kit(qtbot, kits)
+    with qtbot.waitSignal(kits.controller.kit_changed):
+        kits.controller.create(KitForm("Beta review", "", ""), ["Pricing/Prices.txt"])
+    publish(hub, "Decks/Overview.txt", "Product overview deck, v2.\n",
+            'title = "Product overview"\n')
+    window = gui.window
+    with qtbot.waitSignal(window.tray.notified) as notified:
+        kits.controller.check_after_sync(fetch_manifest_only(laptop, hub))
+    assert notified.args == ["ACME kit", "1 item outdated — update now"]
+    window.tabs.setCurrentWidget(window.search_view)
+    view.select("Beta review")
+    with qtbot.waitSignal(window.notification_opened) as shown:
+        window.tray.icon.messageClicked.emit()  # what the desktop reports for a click on it
+    assert shown.args == ["Kits", "ACME"]
+    assert window.tabs.currentWidget() is view
+    current = view.current()
+    assert current is not None and current.kit.name == "ACME"
+    assert view.readiness_label.text() == "1 item outdated — update now"
+
+
+def banner_background(view: KitsView) -> str:
+    image = view.banner.grab().toImage()
+    return image.pixelColor(image.width() // 2, 2).name()
+
+
+def test_the_readiness_banner_takes_its_colours_from_the_palette(
+    qtbot: QtBot, gui: Gui, laptop: Laptop, hub: RunningHub, tmp_path: Path
+) -> None:
+    kits = feature(gui)
+    view = kits.view
+    make_acme_kit(qtbot, kits)
+    gui.window.tabs.setCurrentWidget(view)
+    light = QApplication.palette()
+    ready = appearance.banner_colours("current", light)
+    assert banner_background(view) == ready[0].name()
+    assert gui.window.grab().save(str(tmp_path / "kits-light.png"))
+
+    dark = dark_palette()
+    QApplication.setPalette(dark)
+    try:
+        ready_dark = appearance.banner_colours("current", dark)
+        qtbot.waitUntil(lambda: appearance.is_dark(view.palette()))  # (delivered as an event)
+        assert banner_background(view) == ready_dark[0].name()
+        assert ready_dark[0].lightness() < 80 < ready_dark[1].lightness()  # light text on dark
+        publish(hub, "Decks/Overview.txt", "Product overview deck, v2.\n",
+                'title = "Product overview"\n')
+        with qtbot.waitSignal(kits.controller.kits_read):
+            kits.controller.check_after_sync(fetch_manifest_only(laptop, hub))
+        warn_dark = appearance.banner_colours("expired", dark)
+        assert banner_background(view) == warn_dark[0].name() != ready_dark[0].name()
+        assert gui.window.grab().save(str(tmp_path / "kits-dark.png"))
+    finally:
+        QApplication.setPalette(light)
+    qtbot.waitUntil(lambda: not appearance.is_dark(view.palette()))
+    assert banner_background(view) == appearance.banner_colours("expired", light)[0].name()
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette(QApplication.palette())
+    for role, colour in {
+        QPalette.ColorRole.Window: "#1F2329",
+        QPalette.ColorRole.WindowText: "#E2E8F0",
+        QPalette.ColorRole.Base: "#171A1F",
+        QPalette.ColorRole.AlternateBase: "#22262D",
+        QPalette.ColorRole.Text: "#E2E8F0",
+        QPalette.ColorRole.Button: "#2A2F37",
+        QPalette.ColorRole.ButtonText: "#E2E8F0",
+        QPalette.ColorRole.PlaceholderText: "#8A94A3",
+    }.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5F6B7A"))
+    return palette
+
+
 def test_the_day_before_a_meeting_a_kit_not_ready_is_reported_once(
     qtbot: QtBot, laptop: Laptop, hub: RunningHub
 ) -> None:
@@ -339,7 +487,7 @@ def test_the_day_before_a_meeting_a_kit_not_ready_is_reported_once(
     runner = TaskRunner(threads=1)
     controller = KitsController(lambda: kits, runner, clock=clock, due_check_ms=20)
     warned: list[tuple[str, str]] = []
-    controller.kit_warned.connect(lambda title, text: warned.append((title, text)))
+    controller.kit_warned.connect(lambda title, text, _kit: warned.append((title, text)))
     try:
         with qtbot.waitSignal(controller.kits_read):
             controller.start()
@@ -347,7 +495,7 @@ def test_the_day_before_a_meeting_a_kit_not_ready_is_reported_once(
         clock.now = datetime(2026, 11, 30, 11, 0).astimezone()  # Monday 11:00, local time
         with qtbot.waitSignal(controller.kit_warned) as signal:
             pass  # the timer checks again
-        assert signal.args == ["ACME kit", "1 item outdated — update now"]
+        assert signal.args == ["ACME kit", "1 item outdated — update now", "ACME"]
         snapshots: list[KitsSnapshot] = []
         controller.kits_read.connect(snapshots.append)
         qtbot.waitUntil(lambda: len(snapshots) >= 3)

@@ -209,6 +209,8 @@ def build_gui(
             window,
             KitsController(_kits_factory(client, clock), runner, clock=clock, parent=window),
             sync=sync,
+            opener=freshness.opener,  # one opener: the app's open-latest path
+            launcher=launcher,
             export_picker=export_picker,
         ),
     )

@@ -158,6 +158,24 @@ def badge_colours(status: str, palette: QPalette) -> tuple[QColor, QColor]:
     return background, accent.darker(125)
 
 
+def banner_colours(status: str, palette: QPalette) -> tuple[QColor, QColor]:
+    """Background and text colour of a banner in a status's colour: the badge's wash laid
+    opaque over the window's colour, so light and dark palettes each get a matching banner."""
+    wash, text = badge_colours(status, palette)
+    window = palette.color(QPalette.ColorRole.Window)
+    alpha = wash.alphaF()
+
+    def mix(over: float, under: float) -> float:
+        return over * alpha + under * (1 - alpha)
+
+    background = QColor.fromRgbF(
+        mix(wash.redF(), window.redF()),
+        mix(wash.greenF(), window.greenF()),
+        mix(wash.blueF(), window.blueF()),
+    )
+    return background, text
+
+
 # States whose rows stay untinted: fine, or not the rep's to act on.
 _UNTINTED = QUIET_STATUSES | {"personal", "archived"}
 

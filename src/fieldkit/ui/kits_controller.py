@@ -72,8 +72,8 @@ class KitsController(QObject):
     kit_changed = Signal(str)
     # Something the rep should read ("Exported …", an error a rep understands).
     notice_posted = Signal(str)
-    # A kit turned not ready, or is not ready the day before its meeting: (title, text).
-    kit_warned = Signal(str, str)
+    # A kit turned not ready, or is not ready the day before its meeting: (title, text, kit).
+    kit_warned = Signal(str, str, str)
     # An export finished.
     kit_exported = Signal(KitExport)
 
@@ -216,7 +216,7 @@ class KitsController(QObject):
             if name in snapshot.due:
                 self._warned_due.add(name)
             if turned or due_first_time:
-                self.kit_warned.emit(warning_title(name), readiness.message)
+                self.kit_warned.emit(warning_title(name), readiness.message, name)
 
     def _on_exported(self, result: KitExport) -> None:
         count = len(result.files) - 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QDate,
+    QEvent,
     QItemSelection,
     QMimeData,
     QModelIndex,
@@ -27,7 +28,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
-    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -65,8 +65,10 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.core import freshness
+from fieldkit.core.errors import FieldkitError
 from fieldkit.core.index import Hit
-from fieldkit.core.kits import KitReadiness
+from fieldkit.core.kits import KitItemStatus, KitReadiness
+from fieldkit.core.open_latest import OpenTarget
 from fieldkit.ui import appearance
 from fieldkit.ui.kits_controller import KitForm, KitsController, KitsSnapshot
 from fieldkit.ui.kits_model import (
@@ -82,6 +84,8 @@ from fieldkit.ui.kits_model import (
     KitItemsModel,
     KitsModel,
 )
+from fieldkit.ui.latest_opener import LatestOpener
+from fieldkit.ui.launcher import Launcher
 from fieldkit.ui.main_window import MainWindow
 from fieldkit.ui.search_view import SearchView
 from fieldkit.ui.sync_controller import SyncController, SyncState
@@ -91,13 +95,11 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 # Where an export goes: (parent widget, suggested file or folder name, as a zip) → a path.
 ExportPicker = Callable[[QWidget, str, bool], Path | None]
 
+VIEW_TITLE = "Kits"
 ADD_TO_KIT_SHORTCUT = "Ctrl+Shift+K"
 _UNSAFE = re.compile(r'[\\/:*?"<>|]+')
 _PAD = 8
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-_READY_BG, _READY_FG = "#E6F4EA", "#22543D"
-_WARN_BG, _WARN_FG = "#FDECEA", "#9B2C2C"
-_EMPTY_BG, _EMPTY_FG = "#EDF2F7", "#4A5568"
 
 
 def pick_export_path(parent: QWidget, suggested: str, as_zip: bool) -> Path | None:
@@ -114,6 +116,13 @@ def pick_export_path(parent: QWidget, suggested: str, as_zip: bool) -> Path | No
 def dropped_paths(mime: QMimeData) -> tuple[str, ...]:
     """The local files a drag carries (results dragged out of the Library carry their files)."""
     return tuple(url.toLocalFile() for url in mime.urls() if url.isLocalFile())
+
+
+def readiness_status(readiness: KitReadiness) -> str:
+    """The status whose colours a kit's readiness wears: ready, not ready, or empty (grey)."""
+    if not readiness.items:
+        return "personal"
+    return "current" if readiness.ready else "expired"
 
 
 def _safe_name(name: str) -> str:
@@ -236,9 +245,7 @@ class _KitDelegate(QStyledItemDelegate):
             room, _LEFT, QFontMetrics(base).elidedText(detail, Qt.TextElideMode.ElideRight,
                                                        room.width())
         )
-        colour = QColor(_READY_FG if readiness.ready else _WARN_FG)
-        if appearance.is_dark(palette):
-            colour = colour.lighter(220)
+        _, colour = appearance.badge_colours(readiness_status(readiness), palette)
         if not readiness.items:  # an empty kit is no warning, just a kit to fill
             colour = muted
         painter.setPen(text if selected else colour)
@@ -344,16 +351,22 @@ def _form_of(readiness: KitReadiness) -> KitForm:
 class KitsView(QWidget):
     # The rep asked to bring the kit up to date ("Update now"): start a sync.
     update_requested = Signal()
+    # A kit needs attention: a notification (title, text, this view's title, the kit's name).
+    kit_warned = Signal(str, str, str, str)
 
     def __init__(
         self,
         controller: KitsController,
+        opener: LatestOpener,
+        launcher: Launcher,
         export_picker: ExportPicker = pick_export_path,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Kits")
+        self.setAccessibleName(VIEW_TITLE)
         self._controller = controller
+        self._opener = opener
+        self._launcher = launcher
         self._export_picker = export_picker
         self._current: str | None = None
         self._syncing = False
@@ -364,6 +377,7 @@ class KitsView(QWidget):
         self._build()
         controller.kits_read.connect(self._on_controller_kits_read)
         controller.kit_changed.connect(self._on_controller_kit_changed)
+        controller.kit_warned.connect(self._on_controller_kit_warned)
         self._show_current()
 
     # -- building ----------------------------------------------------------------------------
@@ -423,8 +437,19 @@ class KitsView(QWidget):
         self.subtitle_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.title_label.setWordWrap(True)
         self.subtitle_label.setWordWrap(True)
-        right_layout.addWidget(self.title_label)
-        right_layout.addWidget(self.subtitle_label)
+        # The kit's own actions beside its name; the documents' actions below the list.
+        self.export_folder_button = QPushButton("Export as folder…")
+        self.export_folder_button.clicked.connect(self._on_export_folder_button_clicked)
+        self.export_zip_button = QPushButton("Export as zip…")
+        self.export_zip_button.clicked.connect(self._on_export_zip_button_clicked)
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self.title_label)
+        titles.addWidget(self.subtitle_label)
+        header.addLayout(titles, 1)
+        for button in (self.export_folder_button, self.export_zip_button):
+            header.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        right_layout.addLayout(header)
 
         self.banner = QFrame()
         self.banner.setFrameShape(QFrame.Shape.NoFrame)
@@ -458,6 +483,7 @@ class KitsView(QWidget):
             items_header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             items_header.resizeSection(column, width)
         self.items_view.paths_dropped.connect(self._on_items_view_paths_dropped)
+        self.items_view.activated.connect(self._on_items_view_activated)
         self.items_view.selectionModel().selectionChanged.connect(
             self._on_items_view_selection_changed
         )
@@ -473,16 +499,19 @@ class KitsView(QWidget):
         right_layout.addWidget(self.hint_label)
 
         actions = QHBoxLayout()
+        self.open_button = QPushButton("Open latest")
+        self.open_button.setToolTip(
+            "Open the newest version (fetched first when the hub can be reached; Enter or a "
+            "double-click opens it too)"
+        )
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.show_in_folder_button = QPushButton("Show in folder")
+        self.show_in_folder_button.clicked.connect(self._on_show_in_folder_button_clicked)
         self.remove_button = QPushButton("Remove from kit")
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
-        self.export_folder_button = QPushButton("Export as folder…")
-        self.export_folder_button.clicked.connect(self._on_export_folder_button_clicked)
-        self.export_zip_button = QPushButton("Export as zip…")
-        self.export_zip_button.clicked.connect(self._on_export_zip_button_clicked)
-        actions.addWidget(self.remove_button)
+        for button in (self.open_button, self.show_in_folder_button, self.remove_button):
+            actions.addWidget(button)
         actions.addStretch(1)
-        actions.addWidget(self.export_folder_button)
-        actions.addWidget(self.export_zip_button)
         right_layout.addLayout(actions)
         splitter.addWidget(right)
         self._make_menus()
@@ -516,8 +545,16 @@ class KitsView(QWidget):
         self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.remove_action.triggered.connect(self._on_remove_button_clicked)
+        self.open_action = QAction("&Open latest", self)
+        self.open_action.triggered.connect(self._on_open_button_clicked)
+        self.show_in_folder_action = QAction("Show in &folder", self)
+        self.show_in_folder_action.triggered.connect(self._on_show_in_folder_button_clicked)
+        items_separator = QAction(self)
+        items_separator.setSeparator(True)
         self.items_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.items_view.addAction(self.remove_action)
+        self.items_view.addActions(
+            [self.open_action, self.show_in_folder_action, items_separator, self.remove_action]
+        )
 
     # -- public ------------------------------------------------------------------------------
 
@@ -528,6 +565,11 @@ class KitsView(QWidget):
         row = self.kits_model.row_of(name)
         if row is not None:
             self.kits_list.setCurrentIndex(self.kits_model.index(row, KIT))
+
+    def show_notified(self, view: str, item: str) -> None:
+        """A click on a notification about a kit showed this view: select that kit."""
+        if view == VIEW_TITLE and item:
+            self.select(item)
 
     def set_syncing(self, state: SyncState) -> None:
         self._syncing = state.running
@@ -586,15 +628,12 @@ class KitsView(QWidget):
         ]
         self.subtitle_label.setText("  ·  ".join(p for p in parts if p))
         self.readiness_label.setText(readiness.message)
-        if not readiness.items:
-            background, foreground = _EMPTY_BG, _EMPTY_FG
-        elif readiness.ready:
-            background, foreground = _READY_BG, _READY_FG
-        else:
-            background, foreground = _WARN_BG, _WARN_FG
+        background, foreground = appearance.banner_colours(
+            readiness_status(readiness), self.palette()
+        )
         self.banner.setStyleSheet(
-            f"QFrame {{ background: {background}; border-radius: 4px; }}"
-            f"QLabel {{ color: {foreground}; }}"
+            f"QFrame {{ background: {background.name()}; border-radius: 4px; }}"
+            f"QLabel {{ color: {foreground.name()}; }}"
         )
         self.banner.show()
         self.update_button.setVisible(readiness.update_helps)
@@ -609,6 +648,11 @@ class KitsView(QWidget):
         removable = has_items and bool(self._selected_doc_ids())
         for control in (self.remove_button, self.remove_action):
             control.setEnabled(removable)
+        item = self._current_item()
+        for control in (self.open_button, self.open_action):
+            control.setEnabled(item is not None)
+        for control in (self.show_in_folder_button, self.show_in_folder_action):
+            control.setEnabled(item is not None and item.local_path is not None)
         for export in (
             self.export_folder_button,
             self.export_zip_button,
@@ -616,6 +660,19 @@ class KitsView(QWidget):
             self.export_zip_action,
         ):
             export.setEnabled(has_items)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a light or dark theme: banner to match
+            self._show_current()
+
+    def on_opener_opened(self, target: OpenTarget) -> None:
+        """A document opened through open-latest; a fetched newer version may ready a kit."""
+        if target.fetched:
+            self._controller.check()
+
+    def _on_controller_kit_warned(self, title: str, text: str, name: str) -> None:
+        self.kit_warned.emit(title, text, VIEW_TITLE, name)
 
     def _on_new_kit_action_triggered(self) -> None:
         self.new_kit()
@@ -685,6 +742,31 @@ class KitsView(QWidget):
         rows = sorted({i.row() for i in self.items_view.selectionModel().selectedRows()})
         items = self.items_model.items()
         return [items[row].doc_id for row in rows if row < len(items)]
+
+    def _current_item(self) -> KitItemStatus | None:
+        """The document the rep is on (the current row, when selected)."""
+        index = self.items_view.currentIndex()
+        if not index.isValid() or not self.items_view.selectionModel().isSelected(index):
+            return None
+        item = index.data(ROW_ROLE)
+        return item if isinstance(item, KitItemStatus) else None
+
+    def _on_items_view_activated(self, _index: QModelIndex) -> None:
+        self._on_open_button_clicked()
+
+    def _on_open_button_clicked(self) -> None:
+        item = self._current_item()
+        if item is not None:
+            self._opener.open(item.doc_id, item.title)
+
+    def _on_show_in_folder_button_clicked(self) -> None:
+        item = self._current_item()
+        if item is None or item.local_path is None:
+            return
+        try:
+            self._launcher.show_in_folder(item.local_path)
+        except FieldkitError as exc:
+            self._controller.notice_posted.emit(str(exc))
 
     def _on_remove_button_clicked(self) -> None:
         doc_ids = self._selected_doc_ids()
@@ -816,14 +898,17 @@ def install_kits(
     controller: KitsController,
     *,
     sync: SyncController,
+    opener: LatestOpener,
+    launcher: Launcher,
     export_picker: ExportPicker = pick_export_path,
 ) -> KitsFeature:
-    """The Kits tab, "Add to kit" on results and in a Kits menu, drops, and notifications.
+    """The Kits tab, "Add to kit" on results and in a Kits menu, drops, and notifications
+    (a click on one shows the kit). Kit documents open through the app's ``opener``.
 
     Call it after ``window.build_menus()``: the Kits menu goes before Help.
     """
-    view = KitsView(controller, export_picker)
-    window.add_view("Kits", view)
+    view = KitsView(controller, opener, launcher, export_picker)
+    window.add_view(VIEW_TITLE, view)
     # Dragging results over the Kits tab opens it, so they can be dropped on a kit.
     tab_bar = window.tabs.tabBar()
     tab_bar.setChangeCurrentOnDrag(True)
@@ -843,6 +928,8 @@ def install_kits(
     view.update_requested.connect(sync.sync_now)
     sync.sync_finished.connect(controller.check_after_sync)
     sync.state_changed.connect(view.set_syncing)
-    controller.kit_warned.connect(window.tray.notify)
+    view.kit_warned.connect(window.tray.notify)
+    window.notification_opened.connect(view.show_notified)
+    opener.opened.connect(view.on_opener_opened)
     controller.notice_posted.connect(window.status_panel.show_notice)
     return KitsFeature(controller, view, add_to_kit, menu)

@@ -55,6 +55,8 @@ class MainWindow(QMainWindow):
     settings_saved = Signal(SettingsForm)
     # The Settings dialog opened (features add their own groups to it).
     settings_opened = Signal(SettingsDialog)
+    # A click on a notification showed its view: (the view's tab title, the item to select).
+    notification_opened = Signal(str, str)
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         self.tray = Tray(self.sync_action, self.quit_action, self)
         self.tray.show_requested.connect(self._on_tray_show_requested)
         self.tray.notified.connect(self._on_tray_notified)
+        self.tray.notification_clicked.connect(self._on_tray_notification_clicked)
 
         bridge.index_progressed.connect(self._on_bridge_index_progressed)
         bridge.index_finished.connect(self._on_bridge_index_finished)
@@ -479,6 +482,14 @@ class MainWindow(QMainWindow):
         self.showNormal()
         self.raise_()
         self.activateWindow()
+
+    def _on_tray_notification_clicked(self, view: str, item: str) -> None:
+        self._on_tray_show_requested()
+        for tab in range(self.tabs.count()):
+            if view and self.tabs.tabText(tab).replace("&", "") == view:
+                self.tabs.setCurrentIndex(tab)
+                self.notification_opened.emit(view, item)
+                return
 
     def _on_tray_notified(self, title: str, text: str) -> None:
         if not self.tray.available:
