@@ -33,6 +33,21 @@ SNIPPET_ROLE = Qt.ItemDataRole.UserRole + 3
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
+# Qt asks for flags and data thousands of times per repaint: the enum members are looked up
+# and combined once here (each lookup and "|" of Qt's Python enums runs Python code).
+_ROW_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled
+    | Qt.ItemFlag.ItemIsSelectable
+    | Qt.ItemFlag.ItemIsDragEnabled
+    | Qt.ItemFlag.ItemNeverHasChildren
+)
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+
 
 def files_mime_data(paths: Sequence[str]) -> QMimeData:
     """File URLs for drag and drop and the clipboard (pasted as attachments by mail apps)."""
@@ -84,21 +99,14 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemIsDragEnabled
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         hit = self._rows[index.row()]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return _display(hit, column)
         if role == ROW_ROLE:
             return hit
@@ -106,13 +114,13 @@ class ResultsModel(QAbstractTableModel):
             return _sort_key(hit, column)
         if role == SNIPPET_ROLE:
             return hit.snippet
-        if role == Qt.ItemDataRole.DecorationRole and column == TITLE:
+        if role == _DECORATION and column == TITLE:
             return appearance.format_icon(hit.format)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return _tooltip(hit, column)
-        if role == Qt.ItemDataRole.BackgroundRole:
+        if role == _BACKGROUND:
             return appearance.row_tint(hit.status, QGuiApplication.palette())
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _ACCESSIBLE:
             return _accessible(hit) if column == TITLE else _display(hit, column)
         return None
 
