@@ -391,6 +391,9 @@ def test_whats_new_names_the_documents_and_marks_them_seen(
         assert title == "New content"
         assert text.startswith("2 new or updated documents: ")
         assert {"Pricing (v1)", "Overview (v1)"} <= set(text.split(": ", 1)[1].split(", "))
+        with qtbot.waitSignal(window.notification_opened) as shown:
+            window.tray.icon.messageClicked.emit()  # the desktop's report of a click on it
+        assert shown.args == ["Outdated", ""] and window.tabs.currentWidget() is view
         qtbot.waitUntil(lambda: view.news_model.rowCount() == 2)
         qtmodeltester.check(view.news_model)
         assert view.news_heading.text() == "What's new (2)"

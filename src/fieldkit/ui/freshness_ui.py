@@ -98,7 +98,7 @@ class FreshnessUi(QObject):
         self.banner.set_snapshot(snapshot)
 
     def _on_feature_news_arrived(self, summary: str) -> None:
-        self._window.tray.notify("New content", summary)
+        self._window.tray.notify("New content", summary, VIEW_TITLE)  # a click shows What's new
 
     def _on_feature_notice_posted(self, text: str) -> None:
         self._window.status_panel.show_notice(text)
