@@ -43,6 +43,7 @@ from fieldkit.ui.requests_ui import RequestsUi
 from fieldkit.ui.settings_dialog import FolderPicker, pick_folder
 from fieldkit.ui.sync_controller import DEFAULT_INTERVAL_MS, SyncController
 from fieldkit.ui.tasks import TaskRunner
+from fieldkit.ui.view_menu import install_view_menu
 
 # The entry points live in fieldkit.ui.launch (Qt only, no core); callers that already loaded
 # the core (fieldkit demo, the diagnostics start-up) find them here too.
@@ -192,7 +193,7 @@ def build_gui(
         trash=trash,
         watch=watch,
     )
-    return Gui(
+    gui = Gui(
         client,
         window,
         runner,
@@ -214,6 +215,8 @@ def build_gui(
             export_picker=export_picker,
         ),
     )
+    install_view_menu(window)  # last: it lists every view's tab
+    return gui
 
 
 def _sync_function(
