@@ -198,12 +198,14 @@ def paint_badge(
     font: QFont,
     *,
     on_selection: bool = False,
+    label: str | None = None,
 ) -> None:
-    """A rounded pill with the status label, vertically centred in ``rect``, left-aligned.
+    """A rounded pill with the status label (or ``label``, in the status's colours), vertically
+    centred in ``rect``, left-aligned.
 
     On a selected row the pill turns into the selection's own colours, so it stays readable.
     """
-    label = status_label(status)
+    label = status_label(status) if label is None else label
     badge_font = QFont(font)
     badge_font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
     badge_font.setWeight(QFont.Weight.DemiBold)

@@ -68,9 +68,10 @@ class StateBadgeDelegate(QStyledItemDelegate):
             return
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         area = QRectF(option.rect.adjusted(4, 0, -4, 0))
+        text = index.data(Qt.ItemDataRole.DisplayRole)  # the column's own words for the state
         appearance.paint_badge(
             painter, area, state, option.palette, option.font,
-            on_selection=selected,
+            on_selection=selected, label=text if isinstance(text, str) and text else None,
         )
 
 
