@@ -126,6 +126,10 @@ def test_a_request_goes_once_a_sync_finds_the_hub_and_news_is_notified(
     assert notified.args[1] == (
         "Marketing has seen your request “Pricing sheet for Germany”. “On it”"
     )
+    window.tabs.setCurrentWidget(window.search_view)
+    with qtbot.waitSignal(window.notification_opened):
+        window.tray.icon.messageClicked.emit()  # the desktop's report of a click on it
+    assert window.tabs.currentWidget() is outbox
     qtbot.waitUntil(lambda: outbox_statuses(outbox) == ["Acknowledged"], timeout=15_000)
     assert hub.request_count() == 1
 

@@ -486,7 +486,7 @@ class MainWindow(QMainWindow):
     def _on_tray_notification_clicked(self, view: str, item: str) -> None:
         self._on_tray_show_requested()
         for tab in range(self.tabs.count()):
-            if view and self.tabs.tabText(tab).replace("&", "") == view:
+            if view and self.tabs.tabText(tab) == view:  # the title given to add_view
                 self.tabs.setCurrentIndex(tab)
                 self.notification_opened.emit(view, item)
                 return

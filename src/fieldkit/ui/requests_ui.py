@@ -36,6 +36,7 @@ class RequestsUi(QObject):
         settle_ms: int = SETTLE_MS,
     ) -> None:
         super().__init__(window)
+        self._window = window
         self._stopped = False
         self.service = OutboxService(
             client.outbox,
@@ -48,7 +49,7 @@ class RequestsUi(QObject):
             parent=self,
         )
         self.view = OutboxView(
-            self.service, runner, launcher, client.home.mirror_dir, window.tray.notify
+            self.service, runner, launcher, client.home.mirror_dir, self._notify
         )
         self.view.setAccessibleName("Outbox and requests")
         window.add_view(VIEW_TITLE, self.view)
@@ -78,3 +79,7 @@ class RequestsUi(QObject):
     def stop(self) -> None:
         self._stopped = True
         self.service.stop()
+
+    def _notify(self, title: str, text: str) -> None:
+        """News of a request; a click on the notification shows this tab."""
+        self._window.tray.notify(title, text, VIEW_TITLE)
