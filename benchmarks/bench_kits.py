@@ -30,12 +30,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests" / "core")]
 
 from freshness_support import Laptop, RunningHub, write  # noqa: E402
+from keyring.backends import fail  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from fieldkit.core.credentials import TokenStore  # noqa: E402
 from fieldkit.core.kits import Kits  # noqa: E402
+from fieldkit.ui.freshness_feature import latest_preparer  # noqa: E402
 from fieldkit.ui.kits_controller import KitsController, KitsSnapshot  # noqa: E402
 from fieldkit.ui.kits_view import KitsView  # noqa: E402
+from fieldkit.ui.latest_opener import LatestOpener  # noqa: E402
+from fieldkit.ui.launcher import DesktopLauncher  # noqa: E402
+from fieldkit.ui.status_bar import StatusPanel  # noqa: E402
 from fieldkit.ui.tasks import TaskRunner  # noqa: E402
 
 
@@ -100,7 +107,7 @@ def main() -> None:
 
             runner = TaskRunner(threads=2)
             controller = KitsController(lambda: kits, runner)
-            view = KitsView(controller)
+            view = KitsView(controller, make_opener(laptop, runner), DesktopLauncher())
             view.resize(1200, 700)
             view.show()
             meter = GapMeter()
@@ -128,6 +135,17 @@ def main() -> None:
             laptop.close()
             hub.stop()
     app.quit()
+
+
+def make_opener(laptop: Laptop, runner: TaskRunner) -> LatestOpener:
+    """The app's open-latest, which the Kits view opens documents through (nothing opens here)."""
+    tokens = TokenStore(laptop.home, fail.Keyring())
+    return LatestOpener(
+        prepare=latest_preparer(laptop.client, tokens, lambda _paths: None),
+        runner=runner,
+        launcher=DesktopLauncher(),
+        status=StatusPanel(QAction("Sync now"), QAction("Pause")),
+    )
 
 
 if __name__ == "__main__":
