@@ -82,12 +82,12 @@ def test_the_launch_module_loads_no_core() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_the_window_loads_no_keyring_and_no_hub() -> None:
-    """Start-up loads what the first listing needs: the keyring and the hub wait for their use
-    (a token read, Diagnostics, the demo)."""
+def test_the_window_loads_no_keyring_hub_or_extractors() -> None:
+    """Start-up loads what the first listing needs: the keyring, the hub, PDFium and lxml wait
+    for their use (a token read, Diagnostics, the demo, reading a file, a preview)."""
     code = (
         "import sys, fieldkit.core.client, fieldkit.ui.app\n"
-        "heavy = ('keyring', 'uvicorn', 'fieldkit.hub')\n"
+        "heavy = ('keyring', 'uvicorn', 'fieldkit.hub', 'pypdfium2', 'lxml')\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
     )
     command = [sys.executable, "-c", code]

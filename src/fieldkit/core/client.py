@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,12 +19,14 @@ from fieldkit.core.catalog import (
     KeyValue,
 )
 from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
-from fieldkit.core.extract import ExtractionPool
 from fieldkit.core.home import HomePaths
 from fieldkit.core.index import SearchIndex
 from fieldkit.core.library import ARCHIVE, MIRROR, Library
 from fieldkit.core.outbox import Outbox, UsageSignals
 from fieldkit.core.settings import Settings
+
+if TYPE_CHECKING:
+    from fieldkit.core.extract import ExtractionPool  # loaded when files are read
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ def open_client(home: HomePaths) -> Client:
     index = SearchIndex(home.index_dir)
 
     def make_pool() -> ExtractionPool:
+        from fieldkit.core.extract import ExtractionPool
+
         return ExtractionPool(
             workers=settings.extraction_workers,
             timeout_s=settings.extraction_timeout_s,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldkit.core import freshness
 from fieldkit.core.catalog import CatalogFile, LibraryFolder, MirrorEntry
 from fieldkit.core.errors import UsageError
-from fieldkit.core.extract import Extracted, ExtractionPool, Failure, detect_format
 from fieldkit.core.home import HomePaths
 from fieldkit.core.index import (
     IndexDocument,
@@ -31,6 +30,10 @@ from fieldkit.core.index import (
     SearchResults,
 )
 from fieldkit.core.settings import Settings
+
+if TYPE_CHECKING:
+    # Loaded when files are read (PDFium, lxml): opening a library to search does not need them.
+    from fieldkit.core.extract import Extracted, ExtractionPool, Failure
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +315,8 @@ class Library:
         delete_ids: list[str],
         progress: ProgressCallback | None,
     ) -> IndexReport:
+        from fieldkit.core.extract import Failure
+
         by_path = {c.path: c for c in changed}
         failures = [FailedFile(str(c.path), _UNREADABLE) for c in unreadable]
         truncated = 0
@@ -390,6 +395,8 @@ class Library:
         )
 
     def _record(self, rows: list[tuple[_Candidate, Extracted | Failure]]) -> None:
+        from fieldkit.core.extract import Failure
+
         with self._sessions.begin() as session:
             keys = {(c.folder_id, c.rel_path) for c, _ in rows}
             existing: dict[tuple[int, str], CatalogFile] = {}
@@ -592,6 +599,8 @@ def _sha256(path: Path) -> str:
 
 
 def _format_guess(path: Path) -> str:
+    from fieldkit.core.extract import detect_format
+
     try:
         detected = detect_format(path)
     except OSError:

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pypdfium2 as pdfium
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -41,12 +41,17 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.core.errors import FieldkitError
-from fieldkit.core.extract import Extracted, ExtractionFailed, Unit, extract_file
 from fieldkit.core.freshness import DocumentFreshness, FreshnessReport
 from fieldkit.core.index import Hit
 from fieldkit.core.index.analysis import analyze_token, fold
 from fieldkit.ui import appearance
 from fieldkit.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    # PDFium and the extractors load with the first preview, after the library is listed.
+    import pypdfium2 as pdfium
+
+    from fieldkit.core.extract import Extracted, Unit
 
 # Longest text shown for one unit; the rest is a click on Open away.
 MAX_PREVIEW_CHARS = 60_000
@@ -102,6 +107,8 @@ class MatchTerms:
 
 def render_pdf_page(path: str, number: int, width_px: int) -> RenderedPage:
     """Render page ``number`` (1-based, clamped to the document) ``width_px`` pixels wide."""
+    import pypdfium2 as pdfium
+
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
@@ -143,6 +150,8 @@ def _pdf_problem(exc: pdfium.PdfiumError) -> str:
 
 def extract_units(path: str) -> Extracted:
     """The text of every page, slide or sheet of a document (for the text preview)."""
+    from fieldkit.core.extract import ExtractionFailed, extract_file
+
     try:
         return extract_file(Path(path))
     except ExtractionFailed as exc:
