@@ -72,7 +72,7 @@ class NoLaunch:
         print(f"(would show {path})")
 
 
-def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: float = 30) -> None:
+def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
