@@ -169,3 +169,23 @@ def test_big_batch_written_by_two_processes_equals_one(
     assert two.doc_ids() == one.doc_ids() == {d.doc_id for d in batch} - {"d3"}
     one.close()
     two.close()
+
+
+def test_a_dead_build_process_fails_the_batch_and_the_next_one_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "PARALLEL_BATCH", 20)
+    batch = docs(60)
+    ix = SearchIndex(tmp_path / "index")
+    assert ix.open().ok
+    ix.apply(add=batch[:30], delete=())
+    builder = ix._build_process()
+    builder._process.kill()
+    builder._process.join()
+    with pytest.raises(RuntimeError, match="index build process"):
+        ix.apply(add=batch[30:], delete=())
+    assert ix.doc_ids() == {d.doc_id for d in batch[:30]}  # the last commit still stands
+    ix.apply(add=batch[30:], delete=())
+    assert ix.doc_ids() == {d.doc_id for d in batch}
+    assert ix.search(SearchRequest("doc45")).hits[0].doc_id == "d45"
+    ix.close()

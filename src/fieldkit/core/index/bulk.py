@@ -376,7 +376,10 @@ class BuildProcess:
         self._busy = False
 
     def start(self, docs: Sequence[IndexDocument]) -> None:
-        self._conn.send(list(docs))
+        try:
+            self._conn.send(list(docs))
+        except OSError as exc:
+            raise RuntimeError("the index build process stopped") from exc
         self._busy = True
 
     def result(self) -> Any:
