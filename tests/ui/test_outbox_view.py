@@ -225,6 +225,9 @@ def test_see_what_is_sent_shows_the_exact_payloads(
 def test_the_models_pass_the_model_tester(
     qtbot: QtBot, qtmodeltester: object, client: Client, view: OutboxView
 ) -> None:
+    view.refresh()
+    qtbot.waitUntil(lambda: view.refreshes > 0)
+    assert view.feedback_empty.isVisibleTo(view)  # says how to give feedback
     client.outbox.add_request(RequestDraft(title="Battlecard vs. Contoso", customer="Fabrikam"))
     with client.sessions.begin() as session:
         session.add(MirrorEntry(doc_id="d_deck", rel_path="Decks/Overview.pptx", version=1,
@@ -232,6 +235,7 @@ def test_the_models_pass_the_model_tester(
     client.outbox.add_feedback(FeedbackDraft("d_deck", "typo", page=3, comment="Slide 3 says 2024"))
     view.refresh()
     qtbot.waitUntil(lambda: view.feedback_model.rowCount() == 1)
+    assert not view.feedback_empty.isVisibleTo(view)
     qtmodeltester.check(view.requests_model)  # type: ignore[attr-defined]
     qtmodeltester.check(view.feedback_model)  # type: ignore[attr-defined]
     [request] = view.requests_model.rows()

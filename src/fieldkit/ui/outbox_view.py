@@ -346,6 +346,15 @@ class OutboxView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 20)
         layout.addWidget(self.feedback_view, 2)
+        self.feedback_empty = QLabel(
+            "No feedback yet. To tell marketing a document is outdated, wrong or helped in a "
+            "meeting, select it in the Library and choose Requests ▸ Feedback on this document… "
+            "(or Feedback… beside Open in the preview)."
+        )
+        self.feedback_empty.setAccessibleName("No feedback yet")
+        self.feedback_empty.setWordWrap(True)
+        self.feedback_empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        layout.addWidget(self.feedback_empty)
 
         layout.addWidget(_heading("Usage signals"))
         signals_row = QHBoxLayout()
@@ -394,6 +403,7 @@ class OutboxView(QWidget):
         self._snapshot = snapshot
         self.requests_model.set_rows(snapshot.requests)
         self.feedback_model.set_rows(snapshot.feedback)
+        self.feedback_empty.setVisible(not snapshot.feedback)
         if keep is not None:
             for row, view in enumerate(snapshot.requests):
                 if view.id == keep.id:
