@@ -93,6 +93,9 @@ def test_no_results_offers_the_correction(qtbot: QtBot, gui: Gui) -> None:
     search(qtbot, view, "zzzqqq")
     assert view.results_stack.currentWidget() is view.empty_label
     assert "No results" in view.empty_label.text()
+    assert not view.facets_view.isVisibleTo(view)  # no empty pane of filters beside it
+    search(qtbot, view, "renewal discount")
+    assert view.facets_view.isVisibleTo(view)
 
 
 def test_enter_opens_the_top_hit_and_remembers_the_query(

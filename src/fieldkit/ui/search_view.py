@@ -436,6 +436,9 @@ class SearchView(QWidget):
             self.set_document_count(results.total)  # everything searchable
         self._update_summary()
         self.more_button.setVisible(results.total > len(results.hits))
+        # Nothing to narrow down: no empty pane of filters beside "No results" (filters that
+        # are on stay, to be switched off).
+        self.facets_view.setVisible(bool(results.hits) or bool(request.filters))
         if results.hits:
             self.results_stack.setCurrentIndex(0)
             self._restore_current(keep)
