@@ -384,6 +384,12 @@ def test_a_file_saved_into_a_watched_folder_becomes_searchable(
         gui.close()
 
 
+def test_quit_settings_and_sync_have_a_shortcut_on_every_platform(gui: Gui) -> None:
+    window = gui.window
+    for action in (window.quit_action, window.settings_action, window.sync_action):
+        assert not action.shortcut().isEmpty(), action.text()
+
+
 def test_help_menu_opens_diagnostics(qtbot: QtBot, gui: Gui) -> None:
     menus = {a.text().replace("&", ""): a.menu() for a in gui.window.menuBar().actions()}
     assert [a.text() for a in menus["Help"].actions()] == ["&Diagnostics…"]

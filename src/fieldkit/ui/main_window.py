@@ -167,7 +167,9 @@ class MainWindow(QMainWindow):
         self.diagnostics_action = QAction("&Diagnostics…", self)
         self.diagnostics_action.triggered.connect(self._on_diagnostics_action_triggered)
         self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        # The platform's own (none on Windows and some Linux desktops), else Ctrl+Q.
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts(quit_keys or [QKeySequence("Ctrl+Q")])
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
 
