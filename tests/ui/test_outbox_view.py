@@ -120,7 +120,7 @@ def test_a_request_filed_offline_is_queued_and_goes_once_when_the_hub_appears(
     with hub.serving():
         qtbot.waitUntil(lambda: statuses(view) == ["Sent"], timeout=20_000)
         assert view.summary_label.text() == "Your requests and feedback are all sent."
-        with qtbot.waitSignal(service.round_finished, timeout=20_000):
+        with qtbot.waitSignal(service.send_now_finished, timeout=20_000):
             view.send_button.click()
         assert hub.request_count() == 1
         [record] = hub.inbox().requests()
@@ -151,14 +151,14 @@ def test_status_changes_from_the_hub_show_and_notify(
         hub.inbox().respond(by_title["Case study, logistics"], "declined",
                             note="We have one: search 'freight'")
         hub.inbox().respond(by_title["Overview in Spanish"], "in_progress")
-        with qtbot.waitSignal(service.round_finished, timeout=20_000):
+        with qtbot.waitSignal(service.send_now_finished, timeout=20_000):
             view.send_button.click()  # Send now also asks the hub for news
         qtbot.waitUntil(lambda: statuses(view) == [
             "Declined: We have one: search 'freight'", "In progress"
         ], timeout=15_000)
         hub.inbox().respond(by_title["Overview in Spanish"], "fulfilled", doc_id=answer,
                             note="Here it is")
-        with qtbot.waitSignal(service.round_finished, timeout=20_000):
+        with qtbot.waitSignal(service.send_now_finished, timeout=20_000):
             view.send_button.click()
         qtbot.waitUntil(lambda: statuses(view)[1] == "Fulfilled", timeout=15_000)
 
@@ -197,7 +197,7 @@ def test_a_refusal_shows_the_hubs_reason(
             key, sent.idempotency_key = sent.idempotency_key, "moved-aside"
             session.flush()
             session.get_one(OutboxItem, second.id).idempotency_key = key
-        with qtbot.waitSignal(service.round_finished, timeout=20_000):
+        with qtbot.waitSignal(service.send_now_finished, timeout=20_000):
             view.send_button.click()
         qtbot.waitUntil(lambda: statuses(view)[0].startswith("Rejected: "), timeout=15_000)
         assert "already used" in statuses(view)[0]

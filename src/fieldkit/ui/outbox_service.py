@@ -64,8 +64,11 @@ class OutboxService(QObject):
     round_finished = Signal(SendReport)
     # Marketing moved one of the rep's requests on.
     status_changed = Signal(StatusChange)
-    # Send now was asked for; then ``round_finished``, or ``send_failed`` with words for the rep.
+    # Send now was asked for; then ``send_now_finished`` with its round's report (after that
+    # round's ``round_finished``), or ``send_failed`` with words for the rep. Rounds the sender
+    # runs by itself may finish in between: only these two end a Send now.
     sending_started = Signal()
+    send_now_finished = Signal(SendReport)
     send_failed = Signal(str)
 
     def __init__(
@@ -140,7 +143,7 @@ class OutboxService(QObject):
 
     def send_now(self) -> None:
         """Send everything queued now, retrying failures for a while; the result comes back as
-        ``round_finished`` (the sender reports every round) or ``send_failed``."""
+        ``send_now_finished`` or ``send_failed``."""
         self.sending_started.emit()
         sender = self._sender
         self._send_runner.run(
@@ -149,9 +152,8 @@ class OutboxService(QObject):
             self._on_send_now_failed,
         )
 
-    def _on_send_now_done(self, _report: SendReport) -> None:
-        # The sender already reported the round through ``round_finished``.
-        return
+    def _on_send_now_done(self, report: SendReport) -> None:
+        self.send_now_finished.emit(report)
 
     def _on_send_now_failed(self, error: BaseException) -> None:
         message = str(error) if isinstance(error, FieldkitError) else "Sending failed."

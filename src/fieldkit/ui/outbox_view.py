@@ -291,6 +291,7 @@ class OutboxView(QWidget):
         service.round_finished.connect(self._on_service_round_finished)
         service.status_changed.connect(self._on_service_status_changed)
         service.sending_started.connect(self._on_service_sending_started)
+        service.send_now_finished.connect(self._on_service_send_now_finished)
         service.send_failed.connect(self._on_service_send_failed)
 
     def _build(self) -> None:
@@ -496,6 +497,10 @@ class OutboxView(QWidget):
         self.summary_label.setText(message)
 
     def _on_service_round_finished(self, report: SendReport) -> None:
+        self._report = report
+        self.refresh()
+
+    def _on_service_send_now_finished(self, report: SendReport) -> None:
         self._sending = False
         self._report = report
         self.refresh()
