@@ -198,7 +198,8 @@ class Bench:
             problems.append(f"{sum(lost.values())} rep files are not in My edits")
         leftovers = list((self.home / "downloads").glob("*"))
         if leftovers:
-            problems.append(f"{len(leftovers)} leftovers in downloads/")
+            names = sorted(p.name for p in leftovers)[:3]
+            problems.append(f"{len(leftovers)} leftovers in downloads/: {names}")
         return problems
 
 

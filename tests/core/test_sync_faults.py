@@ -167,6 +167,23 @@ def test_a_partial_file_of_an_older_version_starts_over(
     assert list(client.home.downloads_dir.iterdir()) == []
 
 
+def test_a_resume_note_left_behind_by_a_kill_after_the_rename_is_cleaned(
+    hub: RunningHub, client: ClientHome, root: Path
+) -> None:
+    assert client.sync(hub).ok
+    one = doc_id(hub, "Small/One.txt")
+    # Killed between renaming the finished download into place and deleting its note.
+    note = client.home.downloads_dir / f"{one}.1.part.json"
+    note.write_text(json.dumps({"sha256": sha(b"one"), "version": 1, "size": 3}))
+    write(root, "Small/Two.txt", b"two changed")
+    hub.rescan()
+
+    result = client.sync(hub)
+
+    assert result.ok and client.mirror() == documents(root)
+    assert list(client.home.downloads_dir.iterdir()) == []
+
+
 def test_a_full_disk_leaves_no_partial_file(hub: RunningHub, client: ClientHome) -> None:
     def disk_fills_up(handle: Wrapped, data: bytes) -> None:
         if handle.written + len(data) > 3 * 1024 * 1024:

@@ -849,11 +849,18 @@ class Syncer:
         return self._downloads / f"{want.doc_id}.{want.version}.part"
 
     def _clean_downloads(self, wanted: dict[str, _Wanted]) -> None:
-        """Delete leftovers of old versions and interrupted moves; keep resumable downloads."""
+        """Delete leftovers of old versions and interrupted moves; keep resumable downloads.
+
+        A resume note without its ``.part`` goes too: a sync killed between renaming a
+        finished download into place and deleting its note leaves one behind.
+        """
         parts = {f"{w.doc_id}.{w.version}.part" for w in wanted.values() if not w.withdrawn}
-        keep = parts | {name + ".json" for name in parts}
-        for entry in os.scandir(self._downloads):
-            if entry.name not in keep and entry.is_file(follow_symlinks=False):
+        entries = {entry.name: entry for entry in os.scandir(self._downloads)}
+        for name, entry in entries.items():
+            noted = name.removesuffix(".json") if name.endswith(".json") else None
+            if name in parts or (noted in parts and noted in entries):
+                continue
+            if entry.is_file(follow_symlinks=False):
                 Path(entry.path).unlink(missing_ok=True)
 
     # Local changes ----------------------------------------------------------------------------
