@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QLocale, QSettings, QtMsgType
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QSettings, QtMsgType
+from PySide6.QtWidgets import QApplication
 from ui_support import RecordingLauncher, write_library
 
 from fieldkit.core.client import Client, open_client
@@ -21,6 +22,18 @@ _PLATFORM_NOISE = (
     "This plugin does not support grabbing the keyboard",
 )
 _PROBLEMS = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+
+
+@pytest.fixture(autouse=True)
+def widgets_deleted_within_their_test(qapp: QApplication) -> Iterator[None]:
+    """The widgets pytest-qt closed are deleted before the next test starts.
+
+    pytest-qt only asks for their deletion (deleteLater), which an event loop carries out later:
+    without this, a window's last calls into its models would happen in the next test's set-up
+    and be blamed on it.
+    """
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture(autouse=True)

@@ -42,6 +42,9 @@ class FacetGroup:
 
 
 class FacetsModel(QAbstractItemModel):
+    # Class defaults too: see ResultsModel (calls while the window is destroyed).
+    _groups: tuple[FacetGroup, ...] = ()
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._groups: tuple[FacetGroup, ...] = ()

@@ -44,6 +44,9 @@ def reading_problems(failures: Sequence[Any]) -> tuple[Problem, ...]:
 
 
 class ProblemsModel(QAbstractTableModel):
+    # Class defaults too: see ResultsModel (calls while the window is destroyed).
+    _rows: tuple[Problem, ...] = ()
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: tuple[Problem, ...] = ()

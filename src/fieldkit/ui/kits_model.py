@@ -36,6 +36,9 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 class KitsModel(QAbstractTableModel):
     """The kits, soonest meeting first (the core's order), each with its readiness."""
 
+    # Class defaults too: see ResultsModel (calls while the window is destroyed).
+    _rows: tuple[KitReadiness, ...] = ()
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: tuple[KitReadiness, ...] = ()
@@ -128,6 +131,9 @@ class KitsModel(QAbstractTableModel):
 
 class KitItemsModel(QAbstractTableModel):
     """One kit's documents in the order they were added, each with its state."""
+
+    # Class defaults too: see ResultsModel (calls while the window is destroyed).
+    _rows: tuple[KitItemStatus, ...] = ()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)

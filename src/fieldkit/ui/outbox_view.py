@@ -64,6 +64,10 @@ class Column(Generic[R]):
 class RowsModel(QAbstractTableModel, Generic[R]):
     """A read-only table over a tuple of frozen rows; ``ROW_ROLE`` returns the row itself."""
 
+    # Class defaults too: see ResultsModel (calls while the window is destroyed).
+    _columns: tuple[Any, ...] = ()
+    _rows: tuple[R, ...] = ()
+
     def __init__(self, columns: Sequence[Column[R]], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._columns = tuple(columns)

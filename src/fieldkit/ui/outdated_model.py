@@ -44,6 +44,10 @@ class Column(Generic[Row]):
 class RowsModel(QAbstractTableModel, Generic[Row]):
     """A read-only table of frozen rows described by its columns."""
 
+    # Class defaults too: see ResultsModel (calls while the window is destroyed).
+    _columns: tuple[Any, ...] = ()
+    _rows: tuple[Row, ...] = ()
+
     def __init__(
         self,
         columns: Sequence[Column[Row]],

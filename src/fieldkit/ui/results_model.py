@@ -63,6 +63,10 @@ def files_mime_data(paths: Sequence[str]) -> QMimeData:
 
 
 class ResultsModel(QAbstractTableModel):
+    # Also a class attribute: while the window is destroyed, the proxy and the view may still ask
+    # for the row count after PySide has emptied this object's attributes; it then reads none.
+    _rows: tuple[Hit, ...] = ()
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: tuple[Hit, ...] = ()
