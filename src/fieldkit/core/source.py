@@ -24,7 +24,6 @@ from fieldkit import __version__
 from fieldkit.core.catalog import FolderSourceFile, KeyValue
 from fieldkit.core.errors import AuthError, FieldkitError, OfflineError
 from fieldkit.core.manifest import Manifest, ManifestDocument, ManifestError, parse_manifest
-from fieldkit.core.transport import StdlibTransport
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +90,7 @@ def normalize_hub_url(url: str) -> str:
 
 
 class HubSource:
-    """A fieldkit hub (see the HTTP contract): keep-alive connections shared by the downloads,
-    through :class:`~fieldkit.core.transport.StdlibTransport`."""
+    """A fieldkit hub (see the HTTP contract): keep-alive connections shared by the downloads."""
 
     def __init__(
         self,
@@ -116,11 +114,8 @@ class HubSource:
             # No pool timeout: a download waiting for a free connection is not "offline".
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s, pool=None),
             event_hooks=dict(event_hooks or {}),
-            transport=StdlibTransport(
-                # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
-                ssl_context=None if self._url.startswith("http://") else httpx.create_ssl_context(),
-                max_idle=connections + 1,
-            ),
+            # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
+            verify=not self._url.startswith("http://"),
         )
 
     @property
