@@ -28,6 +28,7 @@ _STEM = stemmer_for_language(LANGUAGE)
 # accent_map maps every accented character to exactly one character, so folding keeps offsets.
 _FOLD_TABLE: dict[int, str] = {int(k): str(v) for k, v in accent_map.items()}
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WORDS = re.compile(r"\w+(?:\.?\w+)*").findall  # TOKEN_PATTERN without its group
 _TERM_OF: dict[str, str | None] = {}  # a word as written -> its index term (None: dropped)
 _TERM_OF_MAX = 400_000
@@ -92,10 +93,18 @@ class WordAnalyzer(Tokenizer):  # type: ignore[misc]
             yield token
 
 
+def _fold_run(match: re.Match[str]) -> str:
+    get = _FOLD_TABLE.get
+    return "".join([get(ord(ch), ch) for ch in match.group()])
+
+
 def fold(text: str) -> str:
-    """Lower-case and strip accents; keeps the length of ASCII and accented Latin text."""
+    """Lower-case and strip accents; keeps the length of ASCII and accented Latin text.
+
+    Only the runs of non-ASCII characters are looked up: ``str.translate`` looks up every
+    character of a text that has any, 3-5x slower on a long text with a few accents."""
     low = text.lower()
-    return low if low.isascii() else low.translate(_FOLD_TABLE)
+    return low if low.isascii() else _NON_ASCII.sub(_fold_run, low)
 
 
 @lru_cache(maxsize=200_000)
