@@ -70,6 +70,8 @@ class Gui:
     freshness: FreshnessUi | None = None
     requests: RequestsUi | None = None
     kits: KitsFeature | None = None
+    # Searches have a thread of their own: never queued behind the start-up scans and checks.
+    search_runner: TaskRunner | None = None
     _started: bool = field(default=False, repr=False)
     _watching: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -119,8 +121,9 @@ class Gui:
             self.watcher.stop()
         if self._started:
             self.index_service.stop()
-        for runner in (self.sync_runner, self.preview_runner, self.runner):
-            runner.shutdown()
+        for runner in (self.sync_runner, self.preview_runner, self.runner, self.search_runner):
+            if runner is not None:
+                runner.shutdown()
 
 
 def build_gui(
@@ -132,6 +135,7 @@ def build_gui(
     runner: TaskRunner | None = None,
     preview_runner: TaskRunner | None = None,
     sync_runner: TaskRunner | None = None,
+    search_runner: TaskRunner | None = None,
     watch: bool = True,
     start_demo: DemoStarter | None = None,
     folder_picker: FolderPicker = pick_folder,
@@ -146,6 +150,8 @@ def build_gui(
     # PDFium is not thread-safe: previews render one at a time.
     preview_runner = preview_runner if preview_runner is not None else TaskRunner(threads=1)
     sync_runner = sync_runner if sync_runner is not None else TaskRunner(threads=1)
+    # One search at a time runs (the view keeps at most one in flight).
+    search_runner = search_runner if search_runner is not None else TaskRunner(threads=1)
     bridge = CoreBridge()
     index_service = IndexService(
         client.library,
@@ -166,6 +172,7 @@ def build_gui(
     window = MainWindow(
         client=client,
         runner=runner,
+        search_runner=search_runner,
         preview_runner=preview_runner,
         bridge=bridge,
         launcher=launcher,
@@ -214,6 +221,7 @@ def build_gui(
             launcher=launcher,
             export_picker=export_picker,
         ),
+        search_runner=search_runner,
     )
     install_view_menu(window)  # last: it lists every view's tab
     return gui

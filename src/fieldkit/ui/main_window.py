@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         *,
         client: Client,
         runner: TaskRunner,
+        search_runner: TaskRunner,
         preview_runner: TaskRunner,
         bridge: CoreBridge,
         launcher: Launcher,
@@ -108,7 +109,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.history = QueryHistory(qsettings)
         self.search_view = SearchView(
-            client.library, runner, preview_runner, launcher, self.history, freshness
+            client.library, search_runner, preview_runner, launcher, self.history, freshness
         )
         self.search_view.notice_posted.connect(self._on_search_view_notice_posted)
         self.tabs = QTabWidget()
