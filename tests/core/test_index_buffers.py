@@ -24,7 +24,10 @@ def test_view_reader_reads_as_bytesio_does() -> None:
     assert view.read(6) == copy.read(6) == b"second"
     assert view.tell() == copy.tell()
     assert view.readline() == copy.readline() == b" line\n"
+    at = view.tell()
+    assert view.peek(3)[:3] == DATA[at : at + 3] and view.tell() == at  # peek does not move
     assert pickle.load(view) == pickle.load(copy) == {"units": ("a", "b")}
+    assert view.tell() == copy.tell()  # the unpickler's prefetch consumed only the pickle
     ints, expected = array("B"), array("B")
     ints.fromfile(view, 16)  # type: ignore[arg-type]
     expected.fromfile(copy, 16)  # type: ignore[arg-type]

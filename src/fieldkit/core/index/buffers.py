@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 _LINE_CHUNK = 256
+_PEEK_CHUNK = 1024
 
 
 class ViewReader(io.RawIOBase):
@@ -49,6 +50,13 @@ class ViewReader(io.RawIOBase):
         end = len(self._view) if size is None or size < 0 else min(len(self._view), start + size)
         self._pos = max(start, end)
         return bytes(self._view[start:end])
+
+    def peek(self, size: int = 0) -> bytes:
+        """Bytes ahead without moving (as ``BufferedReader.peek``, the count may differ from
+        ``size``). ``pickle.load`` prefetches through it; without it the unpickler calls
+        ``read`` once per opcode (20 Python calls to read one posting block's header)."""
+        del size
+        return bytes(self._view[self._pos : self._pos + _PEEK_CHUNK])
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         target = memoryview(buffer).cast("B")
