@@ -1,6 +1,6 @@
 """Search latency on a 20,000-document index, fieldkit (Whoosh) beside Recoll, in one run.
 
-    .venv/bin/python benchmarks/bench_search.py [--docs 20000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_search.py [--docs 20000] [--repeat 3] [--keep] [--reuse DIR]
 
 1. Generates (once, then reuses) a deterministic corpus of real English text files
    (benchmarks/search_corpus.py): about half are paged like PDFs, some are slide decks.
@@ -223,10 +223,16 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="time queries on the indexes an earlier --keep run left in DIR"
+                        " (no builds, no update): before/after figures on the same indexes")
     args = parser.parse_args()
     folder, docs = build(args.docs)
     size_mb = sum(d.path.stat().st_size for d in docs) / 1e6
     print(f"corpus: {len(docs)} documents, {size_mb:.0f} MB of text ({folder})")
+    if args.reuse is not None:
+        time_queries(args.reuse, args.repeat)
+        return
     work = Path(tempfile.mkdtemp(prefix="fieldkit-bench-search-", dir=cache_dir()))
     try:
         index, fk_build = build_fieldkit(docs, work / "fieldkit")
@@ -257,6 +263,21 @@ def main() -> None:
             print(f"\nindexes kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def time_queries(work: Path, repeat: int) -> None:
+    index = SearchIndex(work / "fieldkit")
+    health = index.open()
+    assert health.ok, health.reason
+    fk = time_fieldkit(index, repeat)
+    page = time_fieldkit_page(index)
+    index.close()
+    recoll = work / "recoll"
+    rc = time_recoll(recoll, repeat) if recoll.is_dir() else None
+    rq = time_recollq(recoll) if recoll.is_dir() else None
+    report(fk, rc, rq, repeat)
+    print(f"fieldkit with 50 hits a page (warm): p50 {statistics.median(page):.1f} ms,"
+          f" p95 {pct(page, 0.95):.1f} ms")
 
 
 def report(fk: dict[str, Timing], rc: dict[str, Timing] | None, rq: dict[str, float] | None,
