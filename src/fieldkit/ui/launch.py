@@ -35,12 +35,17 @@ APPLICATION = "fieldkit"
 GEOMETRY_KEY = "window/geometry"
 DEFAULT_SIZE = (1280, 800)
 PLACEHOLDER = "Search your library  (Ctrl+K)"
+# How long a thread keeps the interpreter lock while another waits for it (Python's default is
+# 5 ms). Qt hands every model and paint callback back to Python, each taking the lock again;
+# while a background scan runs, each of those waited up to the whole interval.
+SWITCH_INTERVAL_S = 0.001
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     QApplication.setOrganizationName(ORGANIZATION)
     QApplication.setApplicationName(APPLICATION)
     QApplication.setApplicationDisplayName("fieldkit")
