@@ -135,6 +135,16 @@ def test_phrase_needs_the_words_together(index: SearchIndex) -> None:
     assert "<b>price</b> <b>list</b>" in results.hits[0].snippet
 
 
+
+def test_a_repeated_phrase_sees_later_changes(index: SearchIndex) -> None:
+    """Phrase answers are kept per index generation: a commit's changes still show."""
+    index.apply([make_doc("one", "A", "See the price list for details.")], [])
+    assert ids(search(index, '"price list"')) == ["one"]
+    assert ids(search(index, '"price list" details')) == ["one"]  # the kept answer
+    index.apply([make_doc("two", "B", "The new price list is out.")], ["one"])
+    assert ids(search(index, '"price list"')) == ["two"]
+    assert search(index, '"list price"').total == 0
+
 def test_prefix_matches_word_starts(index: SearchIndex) -> None:
     index.apply(
         [

@@ -77,6 +77,7 @@ RARE = 2  # a word in at most this many documents may be a typo
 MAX_SPELL_WORDS = 6  # longer queries are not spell-checked
 POSTINGS_CACHE_IDS = 200_000  # per snapshot (one generation)
 RAW_POSTINGS_CACHE = 600_000  # per index, across generations
+PHRASE_CACHE = 256  # phrase answers kept per snapshot (one generation)
 FACET_BY_SETS = 3000  # result sets bigger than this are counted by intersecting value sets
 _FACETS = ("format", "folder", "tag", "status")
 
@@ -369,6 +370,9 @@ class Snapshot:
         self._norms: dict[str, list[float]] = {}
         self._facet_sets: dict[str, dict[str, frozenset[int]]] = {}
         self._filters: dict[tuple[str, str, bool], frozenset[int]] = {}
+        self._phrases: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[int]] = (
+            OrderedDict()
+        )
 
     def close(self) -> None:
         self.searcher.close()
@@ -481,12 +485,26 @@ class Snapshot:
             return self.ids(fields[0], term)
         return set().union(*(self.ids(f, term) for f in fields))
 
-    def phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> set[int]:
+    def phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> frozenset[int]:
         """Documents with the terms next to each other, in order, in one of ``fields``.
 
         The candidates (documents with every term) and their positions come from the cached
         posting lists; Whoosh's own phrase query walks span objects, several times slower.
+        The answer is kept for this snapshot (the last ``PHRASE_CACHE`` phrases): a refined
+        query repeats its phrases, and decoding their positions is most of its time.
         """
+        key = (tuple(fields), terms)
+        cached = self._phrases.get(key)
+        if cached is not None:
+            self._phrases.move_to_end(key)
+            return cached
+        found = frozenset(self._phrase_docs(fields, terms))
+        self._phrases[key] = found
+        if len(self._phrases) > PHRASE_CACHE:
+            self._phrases.popitem(last=False)
+        return found
+
+    def _phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> set[int]:
         found: set[int] = set()
         for f in fields:
             lists = {t: self.postings(f, t) for t in dict.fromkeys(terms)}
