@@ -153,6 +153,7 @@ def test_status_changes_from_the_hub_show_and_notify(
         hub.inbox().respond(by_title["Overview in Spanish"], "in_progress")
         with qtbot.waitSignal(service.send_now_finished, timeout=20_000):
             view.send_button.click()  # Send now also asks the hub for news
+        assert view.send_button.isEnabled()
         qtbot.waitUntil(lambda: statuses(view) == [
             "Declined: We have one: search 'freight'", "In progress"
         ], timeout=15_000)

@@ -507,6 +507,8 @@ class OutboxView(QWidget):
     def _on_service_send_now_finished(self, report: SendReport) -> None:
         self._sending = False
         self._report = report
+        # Send now is available again at once, not only when the refreshed lists arrive.
+        self._show_summary()
         self.refresh()
 
     def _on_service_queued(self) -> None:
