@@ -20,7 +20,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QRect,
-    QRectF,
     QSize,
     Qt,
     QTime,
@@ -70,6 +69,7 @@ from fieldkit.core.index import Hit
 from fieldkit.core.kits import KitItemStatus, KitReadiness
 from fieldkit.core.open_latest import OpenTarget
 from fieldkit.ui import appearance
+from fieldkit.ui.badge_delegate import BadgeDelegate
 from fieldkit.ui.kits_controller import KitForm, KitsController, KitsSnapshot
 from fieldkit.ui.kits_model import (
     CUSTOMER,
@@ -176,24 +176,10 @@ class _DropTree(QTreeView):
         self.paths_dropped.emit(row, dropped_paths(event.mimeData()))
 
 
-class _StateDelegate(QStyledItemDelegate):
-    """A kit document's state as a coloured pill."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        if widget is not None:
-            widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        item = index.data(ROW_ROLE)
-        if item is None:
-            return
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        area = QRectF(option.rect.adjusted(4, 0, -4, 0))
-        appearance.paint_badge(
-            painter, area, item.state, option.palette, option.font, on_selection=selected
-        )
+def _item_state_badge(index: ModelIndex) -> tuple[str, str | None] | None:
+    """A kit document's state as a pill."""
+    item = index.data(ROW_ROLE)
+    return (item.state, None) if item is not None else None
 
 
 class _KitDelegate(QStyledItemDelegate):
@@ -470,7 +456,9 @@ class KitsView(QWidget):
         self.items_view.setAccessibleName("Documents in the kit")
         self.items_view.setModel(self.items_model)
         self.items_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.items_view.setItemDelegateForColumn(STATE, _StateDelegate(self.items_view))
+        self.items_view.setItemDelegateForColumn(
+            STATE, BadgeDelegate(_item_state_badge, self.items_view)
+        )
         items_header = self.items_view.header()
         items_header.setStretchLastSection(False)
         items_header.setSectionResizeMode(DOCUMENT, QHeaderView.ResizeMode.Stretch)

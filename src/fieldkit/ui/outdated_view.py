@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, QRectF, Qt, QTimer
-from PySide6.QtGui import QFont, QPainter, QPalette
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -19,9 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -32,6 +29,7 @@ from fieldkit.core.freshness import DocumentFreshness
 from fieldkit.core.stale import StaleCopy
 from fieldkit.core.whatsnew import NewDocument, WhatsNew
 from fieldkit.ui import appearance
+from fieldkit.ui.badge_delegate import BadgeDelegate
 from fieldkit.ui.freshness_feature import FreshnessFeature, OutdatedSnapshot
 from fieldkit.ui.latest_opener import LatestOpener
 from fieldkit.ui.outdated_model import (
@@ -53,26 +51,13 @@ Row = TypeVar("Row")
 CHECKED_REFRESH_MS = 60_000
 
 
-class StateBadgeDelegate(QStyledItemDelegate):
-    """Paints a state as a coloured pill (nothing for current rows)."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        if widget is not None:
-            widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        state = index.data(STATE_ROLE)
-        if not isinstance(state, str) or state in appearance.QUIET_STATUSES:
-            return
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        area = QRectF(option.rect.adjusted(4, 0, -4, 0))
-        text = index.data(Qt.ItemDataRole.DisplayRole)  # the column's own words for the state
-        appearance.paint_badge(
-            painter, area, state, option.palette, option.font,
-            on_selection=selected, label=text if isinstance(text, str) and text else None,
-        )
+def _state_badge(index: ModelIndex) -> tuple[str, str | None] | None:
+    """A row's state as a pill with the column's own words (none for current rows)."""
+    state = index.data(STATE_ROLE)
+    if not isinstance(state, str) or state in appearance.QUIET_STATUSES:
+        return None
+    text = index.data(Qt.ItemDataRole.DisplayRole)
+    return state, text if isinstance(text, str) and text else None
 
 
 def _table(name: str, model: RowsModel[Any], badge_column: int | None) -> QTreeView:
@@ -94,7 +79,7 @@ def _table(name: str, model: RowsModel[Any], badge_column: int | None) -> QTreeV
     header.setStretchLastSection(True)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     if badge_column is not None:
-        view.setItemDelegateForColumn(badge_column, StateBadgeDelegate(view))
+        view.setItemDelegateForColumn(badge_column, BadgeDelegate(_state_badge, view))
         header.resizeSection(
             badge_column, view.fontMetrics().horizontalAdvance("Update available") + 26
         )

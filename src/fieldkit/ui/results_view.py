@@ -11,7 +11,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QRect,
-    QRectF,
     QSize,
     Qt,
     Signal,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.ui import appearance
+from fieldkit.ui.badge_delegate import BadgeDelegate
 from fieldkit.ui.results_model import (
     FOLDER,
     LOCATION,
@@ -185,25 +185,12 @@ def _version(version: int | None) -> str:
     return f"v{version}" if version is not None else ""
 
 
-class BadgeDelegate(QStyledItemDelegate):
-    """Paints the Status column as a coloured pill (nothing for current documents)."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        if widget is not None:
-            widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        hit = index.data(ROW_ROLE)
-        if hit is None or hit.status in appearance.QUIET_STATUSES:
-            return
-        rect: QRect = option.rect
-        area = QRectF(rect.adjusted(4, 0, -4, 0))
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        appearance.paint_badge(
-            painter, area, hit.status, option.palette, option.font, on_selection=selected
-        )
+def _status_badge(index: ModelIndex) -> tuple[str, str | None] | None:
+    """A result's status as a pill (none for current documents)."""
+    hit = index.data(ROW_ROLE)
+    if hit is None or hit.status in appearance.QUIET_STATUSES:
+        return None
+    return hit.status, None
 
 
 class ResultsView(QTreeView):
@@ -228,7 +215,7 @@ class ResultsView(QTreeView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setItemDelegateForColumn(TITLE, ResultDelegate(self))
-        self.setItemDelegateForColumn(STATUS, BadgeDelegate(self))
+        self.setItemDelegateForColumn(STATUS, BadgeDelegate(_status_badge, self))
 
     def setup_columns(self) -> None:
         """Document takes the room. Version and Folder also show under each title, so their
