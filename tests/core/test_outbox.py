@@ -420,3 +420,38 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     assert sender.send_now().sent == 1
     assert outbox.counts()["sent"] == 1
     assert served.requests() == [("Queued before the disk filled", "alice")]
+
+
+def test_without_a_hub_the_background_sender_waits_instead_of_spinning(
+    home: HomePaths, outbox: Outbox
+) -> None:
+    """Queued items are due at once; with no hub set up they cannot go, and the sender used to
+    start its next round at once, for ever (a core busy at 100 % on a laptop never connected)."""
+
+    def no_hub() -> HubAddress:
+        raise UsageError("Not connected to a hub.")
+
+    rounds: list[SendReport] = []
+    finished = threading.Semaphore(0)
+
+    def on_round(report: SendReport) -> None:
+        rounds.append(report)
+        finished.release()
+
+    outbox.add_request(RequestDraft(title="Asked before connecting"))
+    sender = OutboxSender(
+        outbox, no_hub, home.root / LOCK_FILE, poll_interval=60, on_round_finished=on_round
+    )
+    sender.start()
+    try:
+        assert finished.acquire(timeout=10)
+        assert not finished.acquire(timeout=0.5)  # no second round without a reason
+        outbox.add_request(RequestDraft(title="Asked again"))  # a new item wakes it once
+        assert finished.acquire(timeout=10)
+        assert not finished.acquire(timeout=0.5)
+    finally:
+        sender.stop()
+    assert [(r.queued, r.error) for r in rounds] == [
+        (1, "Not connected to a hub."),
+        (2, "Not connected to a hub."),
+    ]

@@ -873,6 +873,8 @@ class OutboxSender:
         self._tickets_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._online: bool | None = None
+        # No hub is set up (the last round could not get an address): nothing due can go.
+        self._no_hub = False
         self._last_poll: datetime | None = None
 
     @property
@@ -1007,7 +1009,9 @@ class OutboxSender:
     def _idle_wait(self) -> float:
         now = self._clock()
         targets = [now + timedelta(seconds=self._poll_interval)]
-        due = self._outbox.next_due_at()
+        # Without a hub, items already due would make the wait zero and the thread spin; they
+        # go at the next round after the rep connects (a queued item or "Send now" wakes it).
+        due = None if self._no_hub else self._outbox.next_due_at()
         if due is not None:
             targets.append(due)
         oldest = self._outbox.oldest_signal_at()
@@ -1028,8 +1032,10 @@ class OutboxSender:
         try:
             address = self._address()
         except FieldkitError as exc:
+            self._no_hub = True
             tally.error = str(exc)
             return self._finish(tally)
+        self._no_hub = False
         deadline = self._clock() + timedelta(seconds=budget_s) if budget_s is not None else None
         with HubLink(address, timeout=self._timeout) as link:
             while not self._stopping.is_set():
