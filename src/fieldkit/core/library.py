@@ -6,6 +6,7 @@ rebuilt from it. ``Library.index`` is the one writer of the index: call it from 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -107,8 +108,15 @@ class _DocMeta:
     personal: bool
 
     def key(self) -> str:
-        raw = "\x1f".join([self.title or "", ",".join(self.tags), self.status, str(self.version)])
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return _meta_key(self.title, self.tags, self.status, self.version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _meta_key(title: str | None, tags: tuple[str, ...], status: str, version: int | None) -> str:
+    # Cached: most files of a scan share their metadata (a personal folder's files all have
+    # none), and the scan computes a key for every file.
+    raw = "\x1f".join([title or "", ",".join(tags), status, str(version)])
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -575,7 +583,8 @@ class Library:
             entry = mirror.get(rel_path)
             if entry is not None:
                 return replace(entry, status=freshness.ARCHIVED)
-        digest = hashlib.sha1(str(root / rel_path).encode(), usedforsecurity=False).hexdigest()
+        path = os.path.join(root, *rel_path.split("/"))  # str(root / rel_path), without pathlib
+        digest = hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()
         status = {
             PERSONAL: freshness.PERSONAL,
             ARCHIVE: freshness.ARCHIVED,
@@ -666,7 +675,10 @@ def _walk_from(
         if _is_document_name(base.name):
             yield folder_id, kind, root, start, base.stat()
         return
-    stack = [base]
+    # Plain strings, not Path objects: a reconcile scan walks every file of the library at each
+    # start, and pathlib's parsing was most of its time.
+    prefix = os.path.join(str(root), "")
+    stack = [str(base)]
     while stack:
         current = stack.pop()
         try:
@@ -679,9 +691,11 @@ def _walk_from(
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    rel = Path(entry.path).relative_to(root).as_posix()
+                    rel = entry.path[len(prefix) :]
+                    if os.sep != "/":
+                        rel = rel.replace(os.sep, "/")
                     yield folder_id, kind, root, rel, entry.stat(follow_symlinks=False)
             except OSError as exc:
                 log.info("cannot read %s: %s", entry.path, exc)
