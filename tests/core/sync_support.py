@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import threading
 from collections.abc import Callable
@@ -98,7 +99,20 @@ class RequestLog:
             self.responses.clear()
 
     def file_requests(self) -> list[httpx.Request]:
-        return [r for r in self.requests if "/files/" in r.url.path]
+        """Requests for file bytes: ``GET /files/{id}`` (one) and ``POST /files`` (several)."""
+        return [
+            r for r in self.requests if "/files/" in r.url.path or r.url.path.endswith("/files")
+        ]
+
+    def fetched_ids(self) -> list[str]:
+        """The document ids the client asked bytes of, one per file asked for."""
+        ids: list[str] = []
+        for request in self.file_requests():
+            if request.method == "POST":
+                ids.extend(item["id"] for item in json.loads(request.content)["files"])
+            else:
+                ids.append(request.url.path.rpartition("/")[2])
+        return ids
 
 
 class ClientHome:

@@ -9,7 +9,7 @@ import gzip
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -134,12 +134,9 @@ def test_a_corrupt_partial_file_is_never_installed(
     hub: RunningHub, client: ClientHome, root: Path
 ) -> None:
     big = doc_id(hub, "Big/Launch video.mp4")
-    part = client.home.downloads_dir / f"{big}.1.part"
+    part = client.home.downloads_dir / f"{big}.1.{sha(BIG)[:16]}.part"
     client.home.downloads_dir.mkdir(parents=True)
     part.write_bytes(b"\0" * len(BIG))  # the right size, the wrong bytes
-    part.with_name(part.name + ".json").write_text(
-        json.dumps({"sha256": sha(BIG), "version": 1, "size": len(BIG)})
-    )
     log = RequestLog()
     result = client.sync(hub, log)
     assert result.ok
@@ -154,9 +151,8 @@ def test_a_partial_file_of_an_older_version_starts_over(
 ) -> None:
     big = doc_id(hub, "Big/Launch video.mp4")
     client.home.downloads_dir.mkdir(parents=True)
-    stale = client.home.downloads_dir / f"{big}.1.part"
+    stale = client.home.downloads_dir / f"{big}.1.{sha(BIG)[:16]}.part"
     stale.write_bytes(BIG[:1000])
-    stale.with_name(stale.name + ".json").write_text(json.dumps({"sha256": sha(BIG)}))
     changed = os.urandom(len(BIG))
     write(root, "Big/Launch video.mp4", changed)
     hub.rescan()
@@ -167,14 +163,15 @@ def test_a_partial_file_of_an_older_version_starts_over(
     assert list(client.home.downloads_dir.iterdir()) == []
 
 
-def test_a_resume_note_left_behind_by_a_kill_after_the_rename_is_cleaned(
+def test_leftovers_of_an_older_client_in_downloads_are_cleaned(
     hub: RunningHub, client: ClientHome, root: Path
 ) -> None:
     assert client.sync(hub).ok
     one = doc_id(hub, "Small/One.txt")
-    # Killed between renaming the finished download into place and deleting its note.
-    note = client.home.downloads_dir / f"{one}.1.part.json"
-    note.write_text(json.dumps({"sha256": sha(b"one"), "version": 1, "size": 3}))
+    # Before the hash was in the name, a note beside each .part said which content it was.
+    part = client.home.downloads_dir / f"{one}.1.part"
+    part.write_bytes(b"on")
+    part.with_name(part.name + ".json").write_text(json.dumps({"sha256": sha(b"one")}))
     write(root, "Small/Two.txt", b"two changed")
     hub.rescan()
 
@@ -240,7 +237,14 @@ def test_a_file_changed_on_the_hub_during_the_sync_is_not_installed(
 PAYLOAD = b"approved bytes"
 
 
-def hostile_hub(entries: list[dict[str, Any]], body: bytes = PAYLOAD) -> Starlette:
+ManyAnswer = Callable[[list[dict[str, Any]]], bytes]
+
+
+def hostile_hub(
+    entries: list[dict[str, Any]], body: bytes = PAYLOAD, many: ManyAnswer | None = None
+) -> Starlette:
+    """A hub sending ``entries`` as its manifest and ``body`` for any file; ``POST /files``
+    (several files) answers ``many(asked)`` when given, else it is missing (an older hub)."""
     hits: list[str] = []
 
     async def manifest(request: Request) -> Response:
@@ -261,15 +265,72 @@ def hostile_hub(entries: list[dict[str, Any]], body: bytes = PAYLOAD) -> Starlet
         hits.append(request.path_params["doc_id"])
         return Response(body, headers={"X-Content-SHA256": sha(PAYLOAD)})
 
-    app = Starlette(
-        routes=[
-            Route("/api/v1/manifest", manifest),
-            Route("/api/v1/health", health),
-            Route("/api/v1/files/{doc_id}", files),
-        ]
-    )
+    async def files_many(request: Request) -> Response:
+        assert many is not None
+        asked = (await request.json())["files"]
+        hits.append(f"{len(asked)} at once")
+        return Response(many(asked), media_type="application/x-fieldkit-files")
+
+    routes = [
+        Route("/api/v1/manifest", manifest),
+        Route("/api/v1/health", health),
+        Route("/api/v1/files/{doc_id}", files),
+    ]
+    if many is not None:
+        routes.append(Route("/api/v1/files", files_many, methods=["POST"]))
+    app = Starlette(routes=routes)
     app.state.hits = hits
     return app
+
+
+def frame(asked: dict[str, Any], data: bytes, sha256: str | None = None) -> bytes:
+    header = {**asked, "status": 200, "size": len(data), "sha256": sha256 or sha(data)}
+    return json.dumps(header).encode() + b"\n" + data
+
+
+MANY_ANSWERS: dict[str, ManyAnswer] = {
+    "in another order": lambda asked: b"".join(frame(a, PAYLOAD) for a in reversed(asked)),
+    "cut off in a file": lambda asked: frame(asked[0], PAYLOAD) + frame(asked[1], PAYLOAD)[:-4],
+    "with wrong bytes": lambda asked: b"".join(
+        frame(a, PAYLOAD.upper(), sha(PAYLOAD)) for a in asked
+    ),
+    "not framed": lambda asked: b"<html>Proxy error</html>",
+    "with more bytes than its header lists": lambda asked: b"".join(
+        frame(a, PAYLOAD) + b"!" for a in asked
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", MANY_ANSWERS)
+def test_a_bad_answer_for_several_files_falls_back_to_one_at_a_time(
+    tmp_path: Path, answer: str
+) -> None:
+    client = ClientHome(tmp_path / "home")
+    entries = [hostile(f"d_{n}", f"Notes/{n}.txt") for n in range(3)]
+    app = hostile_hub(entries, many=MANY_ANSWERS[answer])
+    try:
+        with AsgiServer(app) as server, HubSource(server.url, "any") as source:
+            result = Syncer(client.home, client.sessions, source, jobs=1).run()
+    finally:
+        client.close()
+    assert result.ok, result.failed
+    assert client.mirror() == {f"Notes/{n}.txt": PAYLOAD for n in range(3)}
+    assert app.state.hits[0] == "3 at once"
+    assert list(client.home.downloads_dir.iterdir()) == []
+
+
+def test_a_hub_without_the_several_files_request_is_asked_one_file_at_a_time(
+    tmp_path: Path,
+) -> None:
+    client = ClientHome(tmp_path / "home")
+    app = hostile_hub([hostile(f"d_{n}", f"Notes/{n}.txt") for n in range(3)])
+    try:
+        with AsgiServer(app) as server, HubSource(server.url, "any") as source:
+            result = Syncer(client.home, client.sessions, source, jobs=1).run()
+    finally:
+        client.close()
+    assert result.ok and result.downloaded == 3
+    assert sorted(app.state.hits) == ["d_0", "d_1", "d_2"]
 
 
 def hostile(doc_id: str, path: Any) -> dict[str, Any]:

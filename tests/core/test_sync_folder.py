@@ -149,6 +149,7 @@ def test_a_file_changed_while_copying_is_not_installed(share: Path, client: Clie
         key = source.key
         label = source.label
         open = source.open
+        open_many = source.open_many
         close = source.close
 
         def fetch_manifest(self, etag: str | None) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,6 +45,9 @@ def test_openapi_describes_the_api(server: HubServer) -> None:
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/api/v1/health", "/api/v1/manifest", "/api/v1/files/{doc_id}"} <= set(paths)
+    assert "application/x-fieldkit-files" in paths["/api/v1/files"]["post"]["responses"]["200"][
+        "content"
+    ]
 
 
 def test_no_call_without_a_valid_token(root: Path, server: HubServer, hub: Hub) -> None:
@@ -192,6 +196,75 @@ def test_a_file_of_several_chunks_streams_whole_and_in_ranges(
     tail = client.get(f"/api/v1/files/{doc}", headers={"Range": "bytes=2000000-"})
     assert tail.status_code == 206
     assert tail.content == content[2000000:]
+
+
+def read_frames(body: bytes) -> list[tuple[dict[str, object], bytes]]:
+    """``POST /files``'s answer as (header, bytes) pairs."""
+    frames = []
+    while body:
+        line, _, body = body.partition(b"\n")
+        header = json.loads(line)
+        size = int(header.get("size", 0)) if header["status"] == 200 else 0
+        frames.append((header, body[:size]))
+        body = body[size:]
+    return frames
+
+
+def test_several_files_in_one_answer_in_the_order_asked(
+    root: Path, hub: Hub, client: httpx.Client
+) -> None:
+    small = {f"Notes/{n}.txt": f"note {n}\n".encode() * (n + 1) for n in range(5)}
+    for rel, content in small.items():
+        write(root, rel, content)
+    big = bytes(range(251)) * 10_000  # 2.4 MiB: sent in several reads
+    write(root, "Videos/long.bin", big)
+    path = write(root, "a.pdf", b"one")
+    hub.rescan()
+    path.write_bytes(b"two!")
+    hub.rescan()
+    ids = {doc.path: doc.id for doc in manifest(client).documents}
+    asked = [
+        {"id": ids["Notes/3.txt"], "version": 1},
+        {"id": ids["a.pdf"], "version": 1},  # an earlier version: its bytes are gone
+        {"id": ids["Videos/long.bin"], "version": 1},
+        {"id": "d_000000000000", "version": 1},  # unknown
+        {"id": ids["Notes/0.txt"], "version": 1},
+        {"id": ids["a.pdf"], "version": 2},
+    ]
+
+    response = client.post("/api/v1/files", json={"files": asked})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-fieldkit-files"
+    frames = read_frames(response.content)
+    statuses = [200, 410, 200, 404, 200, 200]
+    assert [(h["id"], h["version"], h["status"]) for h, _ in frames] == [
+        (a["id"], a["version"], status) for a, status in zip(asked, statuses, strict=True)
+    ]
+    contents = [small["Notes/3.txt"], b"", big, b"", small["Notes/0.txt"], b"two!"]
+    assert [data for _, data in frames] == contents
+    for (header, _data), content in zip(frames, contents, strict=True):
+        if header["status"] == 200:
+            assert header["size"] == len(content)
+            assert header["sha256"] == hashlib.sha256(content).hexdigest()
+        else:
+            assert header["detail"]
+
+
+def test_asking_for_several_files_is_checked(
+    root: Path, server: HubServer, hub: Hub, client: httpx.Client
+) -> None:
+    write(root, "a.pdf", b"a")
+    hub.rescan()
+    doc = doc_id(client, "a.pdf")
+    wanted = {"files": [{"id": doc, "version": 1}]}
+
+    assert httpx.post(f"{server.url}/api/v1/files", json=wanted).status_code == 401
+    for body in [{}, {"files": []}, {"files": [{"id": doc, "version": 0}]},
+                 {"files": [{"id": doc, "version": 1}] * 1001}]:
+        response = client.post("/api/v1/files", json=body)
+        assert response.status_code == 422, body
+    assert client.post("/api/v1/files", json=wanted).status_code == 200
 
 
 def test_revoking_a_token_in_use_refuses_it_at_once(

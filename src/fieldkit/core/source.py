@@ -60,7 +60,16 @@ class Stream:
     """Bytes of one document version, starting at ``start`` (0 when a resume was refused)."""
 
     start: int
-    chunks: Iterator[bytes]
+    chunks: Iterator[bytes | memoryview]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One document version of :meth:`Source.open_many`: its bytes, or why they did not come."""
+
+    document: ManifestDocument
+    stream: Stream | None
+    error: FieldkitError | None = None
 
 
 class Source(Protocol):
@@ -77,6 +86,16 @@ class Source(Protocol):
 
     def open(self, document: ManifestDocument, offset: int) -> AbstractContextManager[Stream]:
         """The bytes of ``document``'s version from ``offset``."""
+
+    def open_many(
+        self, documents: list[ManifestDocument]
+    ) -> AbstractContextManager[Iterator[Delivery]]:
+        """The whole bytes of several document versions, one :class:`Delivery` each, in order.
+
+        Each delivery's chunks are read before the next delivery is taken. Documents not
+        delivered (the iteration ends early, or raises ``StreamInterrupted`` or
+        ``SourceUnreachable``) are for :meth:`open` to fetch.
+        """
 
     def close(self) -> None: ...
 
@@ -197,7 +216,27 @@ class HubSource:
                     "it changed on the hub during this sync; the next sync fetches it"
                 )
             start = _range_start(response) if response.status_code == 206 else 0
-            yield Stream(start, _hub_chunks(response))
+            yield Stream(start, _hub_chunks(response, CHUNK_SIZE))
+        finally:
+            response.close()
+
+    @contextmanager
+    def open_many(self, documents: list[ManifestDocument]) -> Iterator[Iterator[Delivery]]:
+        body = {"files": [{"id": d.id, "version": d.version} for d in documents]}
+        request = self._client.build_request(
+            "POST", "/files", json=body, headers={"Accept-Encoding": "identity"}
+        )
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+        try:
+            if response.status_code in (404, 405):
+                # A hub from before this request existed: each file comes on its own.
+                yield iter(())
+                return
+            self._raise_for_status(response, "the documents")
+            yield _deliveries(documents, _Frames(_hub_chunks(response, None)))
         finally:
             response.close()
 
@@ -236,6 +275,89 @@ class HubSource:
             )
 
 
+class _Frames:
+    """Reads the hub's framed answer to ``POST /files``: header lines and exact byte runs,
+    without copying the bytes of the chunks they arrive in."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._chunk = b""
+        self._at = 0
+
+    def _fill(self) -> None:
+        for chunk in self._chunks:
+            if chunk:
+                self._chunk, self._at = chunk, 0
+                return
+        raise StreamInterrupted("the hub's answer ended before every document in it")
+
+    def line(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            if self._at >= len(self._chunk):
+                self._fill()
+            end = self._chunk.find(b"\n", self._at)
+            if end >= 0:
+                parts.append(self._chunk[self._at : end])
+                self._at = end + 1
+                return b"".join(parts)
+            parts.append(self._chunk[self._at :])
+            self._at = len(self._chunk)
+            if sum(map(len, parts)) > 64 * 1024:
+                raise StreamInterrupted("the hub's answer is not in the expected format")
+
+    def body(self, size: int) -> Iterator[memoryview]:
+        left = size
+        while left:
+            if self._at >= len(self._chunk):
+                self._fill()
+            take = min(left, len(self._chunk) - self._at)
+            yield memoryview(self._chunk)[self._at : self._at + take]
+            self._at += take
+            left -= take
+
+
+def _deliveries(documents: list[ManifestDocument], frames: _Frames) -> Iterator[Delivery]:
+    for document in documents:
+        try:
+            header = json.loads(frames.line())
+            status = int(header["status"])
+            same = header["id"] == document.id and header["version"] == document.version
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StreamInterrupted("the hub's answer is not in the expected format") from exc
+        if not same:
+            raise StreamInterrupted("the hub answered for other documents than were asked")
+        if status != 200:
+            yield Delivery(document, None, _delivery_error(status, header.get("detail")))
+            continue
+        size, digest = header.get("size"), header.get("sha256")
+        if not isinstance(size, int) or size < 0 or not isinstance(digest, str):
+            raise StreamInterrupted("the hub's answer is not in the expected format")
+        body = frames.body(size)
+        if size != document.size or digest.lower() != document.sha256:
+            for _ in body:  # the framing goes on after these bytes
+                pass
+            yield Delivery(
+                document, None,
+                DocumentChanged("it changed on the hub during this sync; the next sync fetches it"),
+            )
+            continue
+        yield Delivery(document, Stream(0, body))
+        for _ in body:  # whatever the reader left of it
+            pass
+
+
+def _delivery_error(status: int, detail: object) -> FieldkitError:
+    if status in (404, 410):
+        return DocumentChanged(
+            "it changed or was removed on the hub during this sync; the next sync fetches the "
+            "new version"
+        )
+    if status == 503:
+        return DocumentChanged("it is being changed on the hub right now; the next sync fetches it")
+    return FieldkitError(f"the hub could not send it (HTTP {status}: {detail})")
+
+
 def _range_start(response: httpx.Response) -> int:
     value = response.headers.get("Content-Range", "")
     unit, _, spec = value.partition(" ")
@@ -245,9 +367,11 @@ def _range_start(response: httpx.Response) -> int:
     return int(first)
 
 
-def _hub_chunks(response: httpx.Response) -> Iterator[bytes]:
+def _hub_chunks(response: httpx.Response, size: int | None) -> Iterator[bytes]:
+    """The body as it arrives (``size`` None: no re-chunking, which copies), or in ``size``
+    pieces."""
     try:
-        yield from response.iter_raw(CHUNK_SIZE)
+        yield from response.iter_raw(size)
     except httpx.TransportError as exc:
         raise StreamInterrupted(f"the connection broke off ({type(exc).__name__})") from exc
 
@@ -329,6 +453,18 @@ class FolderSource:
         with handle:
             handle.seek(offset)
             yield Stream(offset, _file_chunks(handle))
+
+    @contextmanager
+    def open_many(self, documents: list[ManifestDocument]) -> Iterator[Iterator[Delivery]]:
+        yield self._deliveries(documents)
+
+    def _deliveries(self, documents: list[ManifestDocument]) -> Iterator[Delivery]:
+        for document in documents:
+            try:
+                with self.open(document, 0) as stream:
+                    yield Delivery(document, stream)
+            except DocumentChanged as exc:
+                yield Delivery(document, None, exc)
 
     def _scan(self) -> list[dict[str, Any]]:
         with self._sessions.begin() as session:

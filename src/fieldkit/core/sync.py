@@ -7,9 +7,10 @@ what was installed (size and modification time; the hash only when those differ)
   (never overwritten, never lost) and the approved copy comes back;
 * removed documents leave the mirror, withdrawn ones move to the archive;
 * renames and metadata-only changes need no download;
-* new and changed files download in parallel to ``downloads/<id>.<version>.part`` (resumed with
-  Range after an interruption), are hash-checked while streaming and fsynced, and only then renamed
-  into place. A file that fails its checksum is never installed.
+* new and changed files download in parallel to ``downloads/<id>.<version>.<hash>.part``
+  (resumed with Range after an interruption; small files come many to a request), are
+  hash-checked while streaming and fsynced, and only then renamed into place. A file that fails
+  its checksum is never installed.
 
 Every step records its result in the catalog right after it happens, so a sync killed at any
 point leaves the mirror holding only complete, approved files, and the next sync converges.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +50,7 @@ from fieldkit.core.errors import AuthError, FieldkitError, StorageError, UsageEr
 from fieldkit.core.home import HomePaths
 from fieldkit.core.manifest import Manifest, ManifestDocument, path_key
 from fieldkit.core.source import (
+    Delivery,
     DocumentChanged,
     EventHooks,
     FetchedManifest,
@@ -58,6 +59,7 @@ from fieldkit.core.source import (
     RangeNotSatisfiable,
     Source,
     SourceUnreachable,
+    Stream,
     StreamInterrupted,
 )
 
@@ -73,6 +75,11 @@ LOCK_FILE = "sync.lock"
 DISK_RESERVE = 32 * 1024 * 1024
 PROGRESS_INTERVAL_S = 0.1
 _READ_CHUNK = 1 << 20
+# Files up to this size are fetched several to a request: for small files the request costs the
+# hub and the client more than the bytes. A request carries at most this many files and bytes.
+_SMALL_FILE = 1 << 20
+_REQUEST_FILES = 200
+_REQUEST_BYTES = 8 << 20
 # Files an OS or an editor drops next to documents; never treated as a rep's own files.
 _JUNK_NAMES = {"desktop.ini", "thumbs.db", "icon\r"}
 _JUNK_SUFFIXES = (".tmp", ".part")
@@ -529,6 +536,9 @@ class Syncer:
         self._safe_dirs: set[Path] = set()
         self._failed: list[SyncFailure] = []
         self._ledger = _Ledger(sessions)
+        # Files that came several to a request are made durable together, before any of them
+        # is renamed into place: one flush of the filesystem costs what one fsync does.
+        self._flush_filesystem = _syncfs_function()
 
     # The run ----------------------------------------------------------------------------------
 
@@ -846,21 +856,15 @@ class Syncer:
             return 0
 
     def _part_path(self, want: _Wanted) -> Path:
-        return self._downloads / f"{want.doc_id}.{want.version}.part"
+        """Where ``want`` downloads to. The name holds the hash it must reach, so a ``.part``
+        found later is known to be the start of exactly that content."""
+        return self._downloads / _part_name(want)
 
     def _clean_downloads(self, wanted: dict[str, _Wanted]) -> None:
-        """Delete leftovers of old versions and interrupted moves; keep resumable downloads.
-
-        A resume note without its ``.part`` goes too: a sync killed between renaming a
-        finished download into place and deleting its note leaves one behind.
-        """
-        parts = {f"{w.doc_id}.{w.version}.part" for w in wanted.values() if not w.withdrawn}
-        entries = {entry.name: entry for entry in os.scandir(self._downloads)}
-        for name, entry in entries.items():
-            noted = name.removesuffix(".json") if name.endswith(".json") else None
-            if name in parts or (noted in parts and noted in entries):
-                continue
-            if entry.is_file(follow_symlinks=False):
+        """Delete leftovers of old versions and interrupted moves; keep resumable downloads."""
+        parts = {_part_name(w) for w in wanted.values() if not w.withdrawn}
+        for entry in os.scandir(self._downloads):
+            if entry.name not in parts and entry.is_file(follow_symlinks=False):
                 Path(entry.path).unlink(missing_ok=True)
 
     # Local changes ----------------------------------------------------------------------------
@@ -1005,31 +1009,30 @@ class Syncer:
         downloaded = updated = 0
         fatal: BaseException | None = None
         with ThreadPoolExecutor(self._jobs, thread_name_prefix="fieldkit-sync") as pool:
-            futures: dict[Future[Path], _Job] = {
-                pool.submit(self._fetch, job, meter): job for job in ordered
-            }
+            futures = [pool.submit(self._fetch_many, unit, meter) for unit in self._units(ordered)]
             try:
                 for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        part = future.result()
-                        self._install(job, part)
-                    except SyncCancelled:
-                        continue
-                    except _PER_FILE_ERRORS as exc:
-                        self._failed.append(
-                            SyncFailure(job.want.doc_id, f"{job.want.path}: {exc}")
-                        )
-                    except Exception as exc:
-                        # Disk full, a refused token or a bug: stop the other downloads.
-                        fatal = fatal or exc
-                        self._abort.set()
-                    else:
-                        meter.file_done(job.want.path)
-                        if job.new:
-                            downloaded += 1
+                    for job, outcome in future.result():
+                        try:
+                            if isinstance(outcome, Exception):
+                                raise outcome
+                            self._install(job, outcome)
+                        except SyncCancelled:
+                            continue
+                        except _PER_FILE_ERRORS as exc:
+                            self._failed.append(
+                                SyncFailure(job.want.doc_id, f"{job.want.path}: {exc}")
+                            )
+                        except Exception as exc:
+                            # Disk full, a refused token or a bug: stop the other downloads.
+                            fatal = fatal or exc
+                            self._abort.set()
                         else:
-                            updated += 1
+                            meter.file_done(job.want.path)
+                            if job.new:
+                                downloaded += 1
+                            else:
+                                updated += 1
             except BaseException:
                 self._abort.set()  # Ctrl-C: the downloads stop after their current chunk
                 raise
@@ -1038,6 +1041,130 @@ class Syncer:
         if fatal is not None:
             raise fatal
         return downloaded, updated
+
+    def _units(self, ordered: list[_Job]) -> Iterator[list[_Job]]:
+        """What each download thread takes at a time: a big file, or small files that have
+        nothing downloaded yet, up to a request's worth (see ``_SMALL_FILE``)."""
+        unit: list[_Job] = []
+        unit_bytes = 0
+        for job in ordered:
+            if job.want.size > _SMALL_FILE or self._part_size(job.want):
+                yield [job]
+                continue
+            full = len(unit) >= _REQUEST_FILES or unit_bytes + job.want.size > _REQUEST_BYTES
+            if unit and full:
+                yield unit
+                unit, unit_bytes = [], 0
+            unit.append(job)
+            unit_bytes += job.want.size
+        if unit:
+            yield unit
+
+    def _fetch_many(
+        self, jobs: list[_Job], meter: _ProgressMeter
+    ) -> list[tuple[_Job, Path | Exception]]:
+        """Download ``jobs`` (one request for all when there are several); each ends as its
+        verified ``.part`` or the error that stopped it. What the shared request did not bring
+        (it broke off, a checksum failed, the sync was paused) is fetched on its own."""
+        done: dict[int, tuple[_Job, Path | Exception]] = {}
+        if len(jobs) > 1 and self._control._begin_transfer():
+            written: list[Path] = []
+            try:
+                with self._source.open_many([job.want.document() for job in jobs]) as deliveries:
+                    for job, delivery in zip(jobs, deliveries, strict=False):
+                        outcome = self._take_delivery(job.want, delivery, meter)
+                        done[id(job)] = (job, outcome)
+                        if isinstance(outcome, Path):
+                            written.append(outcome)
+                        if isinstance(outcome, StorageError) or self._stopping():
+                            break
+            except (StreamInterrupted, SourceUnreachable) as exc:
+                log.info("fetching files one by one after: %s", exc)
+            except Exception as exc:  # a refused token, or a bug: no file of these goes in
+                return [(job, done.get(id(job), (job, exc))[1]) for job in jobs]
+            finally:
+                self._control._end_transfer()
+            if written and self._flush_filesystem is not None:
+                try:
+                    self._flush_filesystem(self._downloads)
+                except OSError as exc:
+                    for key, (job, outcome) in done.items():
+                        if isinstance(outcome, Path):
+                            done[key] = (job, _storage_error(job.want, outcome, exc))
+        results: list[tuple[_Job, Path | Exception]] = []
+        for job in jobs:
+            delivered = done.get(id(job))
+            if delivered is not None and not isinstance(delivered[1], ChecksumMismatch):
+                results.append(delivered)
+                continue
+            try:
+                results.append((job, self._fetch(job, meter)))
+            except Exception as exc:
+                results.append((job, exc))
+        return results
+
+    def _take_delivery(
+        self, want: _Wanted, delivery: Delivery, meter: _ProgressMeter
+    ) -> Path | Exception:
+        if delivery.error is not None:
+            return delivery.error
+        assert delivery.stream is not None
+        part = self._part_path(want)
+        try:
+            self._write_part(want, part, delivery.stream, meter)
+        except (ChecksumMismatch, StorageError) as exc:
+            return exc
+        return part
+
+    def _stopping(self) -> bool:
+        return self._control.paused or self._control.cancelled or self._abort.is_set()
+
+    def _write_part(
+        self, want: _Wanted, part: Path, stream: Stream, meter: _ProgressMeter
+    ) -> None:
+        """Write a whole delivered file to ``part`` and check it against ``want``. It is made
+        durable here (fsync), or with the others of its request by ``_flush_filesystem``."""
+        hasher = hashlib.sha256()
+        try:
+            with self._open_part(part) as handle:
+                offset = self._copy_chunks(stream.chunks, handle, 0, hasher, want.document(), meter)
+                handle.flush()
+                if self._flush_filesystem is None:
+                    os.fsync(handle.fileno())
+        except OSError as exc:
+            _remove_part(part)
+            raise _storage_error(want, part, exc) from exc
+        if offset != want.size or hasher.hexdigest() != want.sha256:
+            _remove_part(part)
+            raise ChecksumMismatch(
+                "the downloaded file did not match its checksum, so it was not installed"
+            )
+
+    def _copy_chunks(
+        self,
+        chunks: Iterator[bytes | memoryview],
+        handle: BinaryIO,
+        offset: int,
+        hasher: Any,
+        document: ManifestDocument,
+        meter: _ProgressMeter,
+        *,
+        interruptible: bool = False,
+    ) -> int:
+        """Write and hash ``chunks`` from ``offset``; returns the new offset. ``interruptible``:
+        stop after the chunk in hand when the sync is paused or cancelled."""
+        for chunk in chunks:
+            if offset + len(chunk) > document.size:
+                raise ChecksumMismatch("the source sent more bytes than the manifest lists")
+            handle.write(chunk)
+            hasher.update(chunk)
+            offset += len(chunk)
+            with self._bytes_lock:
+                self._bytes += len(chunk)
+            meter.add(len(chunk), document.path)
+            if interruptible and self._stopping():
+                break
+        return offset
 
     def _fetch(self, job: _Job, meter: _ProgressMeter) -> Path:
         """Download one document version to its ``.part`` file; returns it, verified."""
@@ -1091,12 +1218,7 @@ class Syncer:
                 os.fsync(handle.fileno())
         except OSError as exc:
             _remove_part(part)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise DiskFullError(
-                    f"The disk is full: '{want.path}' ({_human(want.size)}) could not be saved. "
-                    "Free some space and sync again; nothing partial was kept."
-                ) from exc
-            raise StorageError(f"Cannot save '{want.path}' to {part}: {exc}") from exc
+            raise _storage_error(want, part, exc) from exc
         if offset != want.size or hasher.hexdigest() != want.sha256:
             raise ChecksumMismatch(
                 "the downloaded file did not match its checksum, so it was not installed"
@@ -1116,32 +1238,22 @@ class Syncer:
                 handle.seek(0)
                 handle.truncate()
                 hasher, offset = hashlib.sha256(), 0
-            for chunk in stream.chunks:
-                if offset + len(chunk) > document.size:
-                    raise ChecksumMismatch("the source sent more bytes than the manifest lists")
-                handle.write(chunk)
-                hasher.update(chunk)
-                offset += len(chunk)
-                with self._bytes_lock:
-                    self._bytes += len(chunk)
-                meter.add(len(chunk), document.path)
-                if self._control.paused or self._control.cancelled or self._abort.is_set():
-                    break
-            else:
-                if offset < document.size:
-                    raise ChecksumMismatch("the source sent fewer bytes than the manifest lists")
+            offset = self._copy_chunks(
+                stream.chunks, handle, offset, hasher, document, meter, interruptible=True
+            )
+            if offset < document.size and not self._stopping():
+                raise ChecksumMismatch("the source sent fewer bytes than the manifest lists")
         return offset, hasher
 
     def _resume(self, want: _Wanted, part: Path) -> tuple[Any, int]:
-        """The hash state and offset to continue ``part`` from (zero when it cannot be used)."""
-        meta = part.with_name(part.name + ".json")
+        """The hash state and offset to continue ``part`` from (zero when it cannot be used).
+        Its name says which content it is the start of (see :meth:`_part_path`)."""
         hasher = hashlib.sha256()
         try:
-            info = json.loads(meta.read_text(encoding="utf-8"))
             size = part.stat().st_size
-        except (OSError, ValueError):
-            info, size = None, 0
-        if isinstance(info, dict) and info.get("sha256") == want.sha256 and size <= want.size:
+        except OSError:
+            return hasher, 0
+        if 0 < size <= want.size:
             try:
                 with open(part, "rb") as handle:
                     while chunk := handle.read(_READ_CHUNK):
@@ -1151,10 +1263,6 @@ class Syncer:
             except OSError:
                 hasher = hashlib.sha256()
         _remove_part(part)
-        meta.write_text(
-            json.dumps({"sha256": want.sha256, "version": want.version, "size": want.size}),
-            encoding="utf-8",
-        )
         return hasher, 0
 
     def _install(self, job: _Job, part: Path) -> None:
@@ -1177,7 +1285,6 @@ class Syncer:
         if mtime is not None:
             os.utime(part, ns=(mtime, mtime))
         os.replace(part, target)
-        part.with_name(part.name + ".json").unlink(missing_ok=True)
         info = target.stat()
         self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
         self._ledger.touched(target.parent)
@@ -1443,9 +1550,47 @@ def _free_space(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
+def _syncfs_function() -> Callable[[Path], None] | None:
+    """Linux's ``syncfs``: everything written to the filesystem holding a folder reaches the
+    disk. None where there is none (each file is then fsynced on its own)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    syncfs.argtypes = [ctypes.c_int]
+    syncfs.restype = ctypes.c_int
+
+    def flush(folder: Path) -> None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) != 0:
+                code = ctypes.get_errno()
+                raise OSError(code, os.strerror(code), str(folder))
+        finally:
+            os.close(fd)
+
+    return flush
+
+
+def _part_name(want: _Wanted) -> str:
+    return f"{want.doc_id}.{want.version}.{want.sha256[:16]}.part"
+
+
 def _remove_part(part: Path) -> None:
     part.unlink(missing_ok=True)
-    part.with_name(part.name + ".json").unlink(missing_ok=True)
+
+
+def _storage_error(want: _Wanted, part: Path, exc: OSError) -> StorageError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(
+            f"The disk is full: '{want.path}' ({_human(want.size)}) could not be saved. "
+            "Free some space and sync again; nothing partial was kept."
+        )
+    return StorageError(f"Cannot save '{want.path}' to {part}: {exc}")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -8,8 +8,10 @@ and disk calls belong.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -19,14 +21,14 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, StreamingResponse
 from starlette.types import Send
 
 import fieldkit.hub.inbox  # noqa: F401 - registers the inbox tables on the hub schema
 from fieldkit import __version__
 from fieldkit.hub.manifest import ManifestSnapshot
 from fieldkit.hub.paths import resolve_inside
-from fieldkit.hub.schemas import ErrorDetail, Health, Manifest
+from fieldkit.hub.schemas import ErrorDetail, FilesWanted, FileWanted, Health, Manifest
 from fieldkit.hub.service import Hub
 from fieldkit.hub.store import DocumentNotFound, FileTarget, VersionGone
 from fieldkit.hub.tokens import RepInfo
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 CHUNK_SIZE = 1024 * 1024  # what one thread-pool trip reads of a file being sent
+FILES_MEDIA_TYPE = "application/x-fieldkit-files"
 
 _bearer = HTTPBearer(
     auto_error=False, description="A rep's token, from `fieldkit hub add-rep NAME`."
@@ -290,6 +293,71 @@ def _read_small(located: _Located) -> bytes | None:
     except OSError:
         return None  # streamed instead, which reports the problem
     return data if len(data) == info.st_size else None
+
+
+@documents.post(
+    "/files",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {FILES_MEDIA_TYPE: {}},
+            "description": (
+                "For each requested version, in order: one line of JSON "
+                '(`{"id", "version", "status", "size", "sha256"}`, or `{"id", "version", '
+                '"status", "detail"}` when status is not 200) ending in a newline, then, when '
+                "status is 200, exactly `size` bytes of the file. Statuses as for "
+                "`GET /files/{doc_id}`: 404 unknown, 410 gone, 503 being changed right now."
+            ),
+        },
+    },
+)
+async def download_many(body: FilesWanted, hub: HubDep, rep: RepDep) -> StreamingResponse:
+    """Several document versions in one answer: what a sync fetches its small files with
+    (one request per file costs the hub and the client more than the bytes of most files)."""
+    return StreamingResponse(_file_frames(hub, body.files), media_type=FILES_MEDIA_TYPE)
+
+
+def _file_frames(hub: Hub, wanted: list[FileWanted]) -> Iterator[bytes]:
+    """The framed answer of :func:`download_many`, in pieces of about one chunk (Starlette
+    takes one thread-pool trip per piece, where the lookups and reads belong)."""
+    pending: list[bytes] = []
+    pending_size = 0
+    for item in wanted:
+        try:
+            (target, path, info), preloaded = _find_file(hub, item.id, item.version)
+        except HTTPException as exc:
+            header = {"id": item.id, "version": item.version, "status": exc.status_code,
+                      "detail": exc.detail}
+            pending.append(json.dumps(header).encode() + b"\n")
+            continue
+        header = {"id": item.id, "version": target.version, "status": 200,
+                  "size": info.st_size, "sha256": target.sha256}
+        pending.append(json.dumps(header).encode() + b"\n")
+        if preloaded is not None:
+            pending.append(preloaded)
+            pending_size += len(preloaded)
+        else:
+            yield b"".join(pending)
+            pending, pending_size = [], 0
+            yield from _file_chunks(path, info.st_size)
+        if pending_size >= CHUNK_SIZE:
+            yield b"".join(pending)
+            pending, pending_size = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _file_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """Exactly ``size`` bytes of ``path``. A file that changed size since its stat breaks the
+    answer off: its framing promised ``size`` bytes, and the client starts that file again."""
+    with open(path, "rb") as handle:
+        left = size
+        while left:
+            chunk = handle.read(min(CHUNK_SIZE, left))
+            if not chunk:
+                raise RuntimeError(f"{path} became shorter while it was being sent")
+            left -= len(chunk)
+            yield chunk
 
 
 def _locate(hub: Hub, doc_id: str, version: int | None) -> _Located | None:

@@ -46,3 +46,14 @@ class Manifest(BaseModel):
 
 class ErrorDetail(BaseModel):
     detail: str
+
+
+class FileWanted(BaseModel):
+    id: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+
+
+class FilesWanted(BaseModel):
+    files: list[FileWanted] = Field(
+        min_length=1, max_length=1000, description="document versions, answered in this order"
+    )
