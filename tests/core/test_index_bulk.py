@@ -12,8 +12,8 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 
 from fieldkit.core.index import SearchIndex, SearchRequest, engine
-from fieldkit.core.index.analysis import make_analyzer, term_positions
-from fieldkit.core.index.bulk import SegmentBuilder, drain
+from fieldkit.core.index.analysis import make_analyzer, term_positions, utf8_term_positions
+from fieldkit.core.index.bulk import SegmentBuilder, drain, segment_postings
 from fieldkit.core.index.model import IndexDocument, IndexUnit
 from fieldkit.core.index.schema import make_schema, record
 
@@ -22,6 +22,7 @@ TEXTS = (
     "Pricing for 2024: socket.socket, v2.5 and x.y.z — café naïve résumé İstanbul ŞEKER.",
     "Stop words: a an and the of to in is it; one-letter words x y z are dropped too.",
     "Running runners ran; connection connected connecting connections " * 40,
+    "Invoice 4711 of 2024-05-01, order 0042 and ²³ ٣٤ (digits), 12th 3rd 1990s v10 A4.",
 )
 
 
@@ -86,13 +87,43 @@ def test_term_positions_are_the_analyzers() -> None:
         assert term_positions(text) == expected
 
 
+def test_utf8_term_positions_are_term_positions_encoded() -> None:
+    for text in (*TEXTS, *(d.units[0].text for d in docs(30))):
+        expected = {t.encode("utf-8"): p for t, p in term_positions(text).items()}
+        assert utf8_term_positions(text) == expected
+
+
+def test_segment_postings_reads_what_whooshs_matchers_read(tmp_path: Path) -> None:
+    # Whoosh's own writer, compressed blocks included, and lists longer than a block (128).
+    for name, codec in (("plain", W3Codec(compression=0)), ("zlib", W3Codec())):
+        ix = create(tmp_path / name)
+        writer = ix.writer(codec=codec)
+        for doc in docs(300):
+            writer.add_document(**record(doc))
+        writer.commit(merge=False)
+        with ix.reader() as reader:
+            fixedsizes = {
+                n: f.format.fixed_value_size() for n, f in reader.schema.items() if f.format
+            }
+            terms, codec_, schema = reader._terms, reader._codec, reader.schema
+            expected = [
+                (n, t, drain(codec_.postings_reader(terms._postfile, info, schema[n].format)))
+                for (n, t), info in terms.items()
+            ]
+            found = list(segment_postings(reader, fixedsizes))
+        assert found == expected
+        assert any(len(ids) > 128 for _, _, (ids, _, _) in found)
+        assert {n for n, _, _ in found} >= {"body", "title", "tags", "doc_id"}
+
+
 def create(folder: Path) -> Any:
     folder.mkdir()
     return windex.create_in(str(folder), make_schema(), indexname="MAIN")
 
 
-def test_new_segment_equals_whoosh_writer(tmp_path: Path) -> None:
-    batch = docs(40)
+@pytest.mark.parametrize("count", [40, 300])  # 300: posting lists of several blocks
+def test_new_segment_equals_whoosh_writer(tmp_path: Path, count: int) -> None:
+    batch = docs(count)
     ix = create(tmp_path / "whoosh")
     writer = ix.writer(codec=W3Codec(compression=0))
     for doc in batch:
@@ -110,8 +141,10 @@ def test_new_segment_equals_whoosh_writer(tmp_path: Path) -> None:
     assert contents(tmp_path / "ours") == contents(tmp_path / "whoosh")
 
 
-def test_merge_keeps_live_documents_and_renumbers(tmp_path: Path) -> None:
-    batch = docs(30)
+@pytest.mark.parametrize("count", [30, 300])
+def test_merge_keeps_live_documents_and_renumbers(tmp_path: Path, count: int) -> None:
+    batch = docs(count)
+    split = count * 2 // 3
     ix = create(tmp_path / "whoosh")
     writer = ix.writer(codec=W3Codec(compression=0))
     for doc in batch[:12] + batch[13:]:
@@ -121,7 +154,7 @@ def test_merge_keeps_live_documents_and_renumbers(tmp_path: Path) -> None:
     ix = create(tmp_path / "ours")
     writer = ix.writer(codec=W3Codec(compression=0))
     builder = SegmentBuilder(writer)
-    for doc in batch[:20]:
+    for doc in batch[:split]:
         builder.add(record(doc))
     builder.finish()
     writer.commit(mergetype=lambda _w, _s: [])
@@ -132,7 +165,7 @@ def test_merge_keeps_live_documents_and_renumbers(tmp_path: Path) -> None:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         builder.add_segment(reader)
         reader.close()
-    for doc in batch[20:]:
+    for doc in batch[split:]:
         builder.add(record(doc))
     builder.finish()
     writer.commit(mergetype=lambda _w, _s: [])

@@ -10,9 +10,9 @@ query time (``analyze``), so a query word and a document word meet as the same t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh.analysis import Tokenizer
 from whoosh.analysis.acore import Token
@@ -31,7 +31,9 @@ _TOKEN_RE = re.compile(TOKEN_PATTERN)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WORDS = re.compile(r"\w+(?:\.?\w+)*").findall  # TOKEN_PATTERN without its group
 _TERM_OF: dict[str, str | None] = {}  # a word as written -> its index term (None: dropped)
+_UTF8_TERM_OF: dict[str, bytes | None] = {}  # the same, the term as the index stores it
 _TERM_OF_MAX = 400_000
+_T = TypeVar("_T", str, bytes)
 # Whoosh's default English stop list.
 STOP_WORDS: frozenset[str] = frozenset(
     {
@@ -118,6 +120,8 @@ def analyze_token(word: str) -> str | None:
     folded = fold(word)
     if len(folded) < MIN_TOKEN or folded in STOP_WORDS:
         return None
+    if folded.isdigit():  # a fifth of the spellings in text; no stemming rule touches digits
+        return folded
     return stem_word(folded)
 
 
@@ -134,18 +138,35 @@ def term_positions(text: str) -> dict[str, list[int]]:
             unseen = set(words)
         for word in unseen:
             term_of[word] = analyze_token(word)
-    positions: dict[str, list[int]] = {}
+    return _grouped(filter(None, map(term_of.__getitem__, words)))
+
+
+def utf8_term_positions(text: str) -> dict[bytes, list[int]]:
+    """``term_positions`` with each term as the index stores it (UTF-8): the index writer's
+    form, each spelling's bytes made once per process rather than once per document."""
+    words = _WORDS(text)
+    term_of = _UTF8_TERM_OF
+    unseen = set(words).difference(term_of)
+    if unseen:
+        if len(term_of) + len(unseen) > _TERM_OF_MAX:
+            term_of.clear()
+            unseen = set(words)
+        for word in unseen:
+            term = analyze_token(word)
+            term_of[word] = None if term is None else term.encode("utf-8")
+    return _grouped(filter(None, map(term_of.__getitem__, words)))
+
+
+def _grouped(terms: Iterable[_T]) -> dict[_T, list[int]]:
+    """Each term with the positions where it occurs, in order."""
+    positions: dict[_T, list[int]] = {}
     get = positions.get
-    pos = 0
-    for term in map(term_of.__getitem__, words):
-        if term is None:
-            continue
+    for pos, term in enumerate(terms):
         found = get(term)
         if found is None:
             positions[term] = [pos]
         else:
             found.append(pos)
-        pos += 1
     return positions
 
 

@@ -6,6 +6,9 @@ a segment reads it back the same way. ``SegmentBuilder`` keeps each term's posti
 documents arrive (already grouped, already in document order), and writes them a block at a
 time, producing the same files as Whoosh's W3 codec: readers are Whoosh's own. The per-document
 part (stored fields, lengths, columns) still goes through the writer's ``perdocwriter``.
+The posting file and the terms table are written through buffers (Whoosh asks the file for its
+position several times per term, a system call each), and a merge reads a segment's terms table
+and blocks directly rather than through a matcher per term.
 
 This writes into the internals of the pinned whoosh-reloaded 2.7.5 (``W3FieldWriter``'s terms
 table and postings file, ``W3TermInfo``), as the read side in ``engine`` does.
@@ -17,9 +20,13 @@ import contextlib
 import multiprocessing
 import pickle
 import signal
+import struct
 import sys
 import traceback
-from collections.abc import Sequence
+import zlib
+from array import array
+from collections.abc import Iterator, Sequence
+from hashlib import md5
 from itertools import accumulate
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -32,15 +39,28 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Positions
 from whoosh.index import FileIndex
 from whoosh.reading import SegmentReader
-from whoosh.system import pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import _INT_SIZE, _SHORT_SIZE, pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from fieldkit.core.index.analysis import WordAnalyzer, term_positions
+from fieldkit.core.index.analysis import WordAnalyzer, utf8_term_positions
 from fieldkit.core.index.model import IndexDocument
 from fieldkit.core.index.schema import record
 
 BLOCK = 128  # postings per block, as W3Codec's default ``blocklimit``
+_MAGIC_SIZE = len(WHOOSH3_HEADER_MAGIC)
+_TERMINFO = W3TermInfo._struct  # flags, weight, doc freq, min/max length byte, max weight, ids
+_EXTENT = struct.Struct("!qi")  # after a term info: the offset and length of its postings
+_INT = struct.Struct("!i")
+_LENGTHS = struct.Struct("!ii")  # a terms table record's key and value lengths (filetables)
+_FLUSH_BYTES = 1 << 22
+dumps = pickle.dumps
+loads = pickle.loads
+_COUNT_ONE = pack_uint(1)
+# A posting value is pickled again in its block, and pickle writes an object met twice in a
+# block as a back-reference: so each posting gets its own value object, as Whoosh's writer
+# makes them, and only the pickled single positions are shared.
+_ONE_POSITION: dict[int, bytes] = {}
 _STOP_GRACE_S = 5.0
 
 
@@ -54,7 +74,7 @@ class _Field:
         self.scorable = bool(fieldobj.scorable)
         self.fixedsize = fieldobj.format.fixed_value_size() if fieldobj.format else 0
         self.terms: dict[bytes, tuple[list[int], list[float], list[Any]]] = {}
-        self.lengths: list[int] = []  # per docnum, as Whoosh reads them back (quantized)
+        self.lengths = bytearray()  # per docnum, as Whoosh stores them (one byte)
 
     def add(self, term: bytes, docnum: int, weight: float, value: Any) -> None:
         found = self.terms.get(term)
@@ -68,8 +88,48 @@ class _Field:
     def set_length(self, docnum: int, length: int) -> None:
         missing = docnum + 1 - len(self.lengths)
         if missing > 0:
-            self.lengths.extend([0] * missing)
-        self.lengths[docnum] = byte_to_length(length_to_byte(length)) if length else 0
+            self.lengths.extend(bytes(missing))
+        self.lengths[docnum] = length_to_byte(length) if length else 0
+
+    def length_bytes(self, doccount: int) -> bytearray:
+        """The length byte of every document number below ``doccount`` (0: no length)."""
+        missing = doccount - len(self.lengths)
+        if missing > 0:
+            self.lengths.extend(bytes(missing))
+        return self.lengths
+
+
+def _add_positions(
+    terms: dict[bytes, tuple[list[int], list[float], list[Any]]],
+    docnum: int,
+    positions: dict[bytes, list[int]],
+) -> int:
+    """Add one document's postings of a Positions field (each value as ``Positions.encode``
+    makes it: the count, then the pickled position deltas); returns the field's length."""
+    get = terms.get
+    one = _ONE_POSITION
+    length = 0
+    for term, poses in positions.items():
+        freq = len(poses)
+        if freq == 1:
+            pos = poses[0]
+            pickled = one.get(pos)
+            if pickled is None:
+                pickled = one[pos] = dumps(poses, 2)
+            value = _COUNT_ONE + pickled  # a new object per posting (see _ONE_POSITION)
+            weight = 1.0
+        else:
+            value = pack_uint(freq) + dumps([poses[0], *map(sub, poses[1:], poses)], 2)
+            weight = float(freq)
+        length += freq
+        found = get(term)
+        if found is None:
+            terms[term] = ([docnum], [weight], [value])
+        else:
+            found[0].append(docnum)
+            found[1].append(weight)
+            found[2].append(value)
+    return length
 
 
 class SegmentBuilder:
@@ -112,16 +172,7 @@ class SegmentBuilder:
             length = 0
             if obj.indexed:
                 if field.fast:
-                    for word, poses in term_positions(value).items():
-                        freq = len(poses)
-                        deltas = [poses[0], *map(sub, poses[1:], poses)] if freq > 1 else poses
-                        field.add(
-                            word.encode("utf-8"),
-                            docnum,
-                            float(freq),
-                            pack_uint(freq) + pickle.dumps(deltas, 2),
-                        )
-                        length += freq
+                    length = _add_positions(field.terms, docnum, utf8_term_positions(value))
                 else:
                     for tbytes, freq, weight, vbytes in obj.index(value):
                         field.add(tbytes, docnum, weight, vbytes)
@@ -182,15 +233,9 @@ class SegmentBuilder:
         writer._added = True
         if new == base:
             return
-        terms = reader._terms
-        postfile = terms._postfile
-        codec = reader._codec
-        for (name, tbytes), info in terms.items():
-            if name not in names:
-                continue
+        fixedsizes = {name: self._field(name).fixedsize for name in names}
+        for name, tbytes, (ids, weights, values) in segment_postings(reader, fixedsizes):
             field = self._field(name)
-            matcher = codec.postings_reader(postfile, info, field.obj.format)
-            ids, weights, values = drain(matcher)
             found = field.terms.get(tbytes)
             if found is None:
                 found = field.terms[tbytes] = ([], [], [])
@@ -209,21 +254,14 @@ class SegmentBuilder:
     def finish(self) -> None:
         """Write every gathered posting list (fields and terms in Whoosh's sorted order)."""
         fw = self._writer.fieldwriter
-        postfile = fw._postfile
-        tindex = fw._tindex
         for name in sorted(self._fields):
             field = self._fields[name]
             if not field.terms:
                 continue
             fw.start_field(name, field.obj)
             prefix = pack_ushort(fw._fieldid)
-            lengths = field.lengths
-            for tbytes in sorted(field.terms):
-                ids, weights, values = field.terms[tbytes]
-                if not ids:
-                    continue
-                info = _write_postings(postfile, ids, weights, values, lengths, field.fixedsize)
-                tindex.add(prefix + tbytes, info.to_bytes())
+            keys, infos = _write_field(fw._postfile, field, self._writer.docnum)
+            _add_terms(fw._tindex, [prefix + key for key in keys], infos)
             fw.finish_field()
             field.terms.clear()
 
@@ -256,67 +294,205 @@ def drain(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
     return ids, weights, values
 
 
-def _write_postings(
-    postfile: Any,
-    ids: list[int],
-    weights: list[float],
-    values: list[Any],
-    lengths: list[int],
-    fixedsize: int | None,
-) -> W3TermInfo:
-    """One term's posting list in W3 blocks, byte for byte what ``W3PostingsWriter`` writes
-    with ``compression=0``; returns its term info."""
-    info = W3TermInfo()
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    total = len(ids)
-    nlengths = len(lengths)
-    for s in range(0, total, BLOCK):
-        bids = ids[s : s + BLOCK]
-        bweights = weights[s : s + BLOCK]
-        n = len(bids)
-        lens = [x for x in (lengths[d] if d < nlengths else 0 for d in bids) if x]
-        minlength = min(lens) if lens else None
-        maxlength = max(lens) if lens else 0
-        maxweight = max(0, max(bweights))
-        # the term info's running statistics (W3TermInfo.add_block)
-        info._weight += sum(bweights)
-        info._df += n
-        if info._minlength is None:
-            info._minlength = minlength
-        elif minlength is not None:
-            info._minlength = min(info._minlength, minlength)
-        info._maxlength = max(info._maxlength, maxlength)
-        info._maxweight = max(info._maxweight, maxweight)
-        if info._minid is None:
-            info._minid = bids[0]
-        info._maxid = bids[-1]
-        mini_ids = (bids[0], *map(sub, bids[1:], bids)) if n > 1 else (bids[0],)
-        mini_weights: Any
-        if bweights.count(1.0) == n:
-            mini_weights = None
-        elif bweights.count(bweights[0]) == n:
-            mini_weights = bweights[0]
+def segment_postings(
+    reader: SegmentReader, fixedsizes: dict[str, int | None]
+) -> Iterator[tuple[str, bytes, tuple[list[int], list[float], list[Any]]]]:
+    """Every posting list of the segment's fields named in ``fixedsizes`` (each field's
+    ``fixed_value_size``), in the segment's order, as ``drain`` reads them: (field, term,
+    (docnums, weights, values)).
+
+    A merge reads every list of a segment; Whoosh's matcher costs several Python calls per
+    list before the first posting. The terms table and the W3 blocks of a mapped segment are
+    read directly instead; anything else goes through Whoosh's matchers."""
+    terms = reader._terms
+    tindex = terms._tindex
+    tbuf = getattr(tindex.dbfile, "_buf", None)
+    pbuf = getattr(terms._postfile, "_buf", None)
+    if tbuf is None or pbuf is None:
+        for (name, tbytes), info in terms.items():
+            if name in fixedsizes:
+                matcher = reader._codec.postings_reader(
+                    terms._postfile, info, reader.schema[name].format
+                )
+                yield name, tbytes, drain(matcher)
+        return
+    names = terms._fieldunmap
+    pos = tindex.startofdata
+    end = tindex.endofdata
+    while pos < end:
+        keylen, valuelen = _LENGTHS.unpack_from(tbuf, pos)
+        pos += _LENGTHS.size
+        key = bytes(tbuf[pos : pos + keylen])
+        pos += keylen
+        value = bytes(tbuf[pos : pos + valuelen])
+        pos += valuelen
+        name = names[(key[0] << 8) | key[1]]
+        if name not in fixedsizes:
+            continue
+        if value[0]:  # inlined postings (Whoosh's writer never inlines with its defaults)
+            matcher = reader._codec.postings_reader(
+                terms._postfile, W3TermInfo.from_bytes(value), reader.schema[name].format
+            )
+            yield name, key[_SHORT_SIZE:], drain(matcher)
+            continue
+        offset, length = _EXTENT.unpack_from(value, _TERMINFO.size)
+        yield name, key[_SHORT_SIZE:], _read_blocks(pbuf, offset, length, fixedsizes[name])
+
+
+def _read_blocks(
+    buf: Any, offset: int, length: int, fixedsize: int | None
+) -> tuple[list[int], list[float], list[Any]]:
+    """The postings of one list of W3 blocks at ``buf[offset:offset + length]``."""
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] = []
+    pos = offset + _MAGIC_SIZE
+    end = offset + length
+    while pos < end:
+        (size,) = _INT.unpack_from(buf, pos)
+        pos += _INT_SIZE
+        last = size < 0
+        size = abs(size)
+        head = loads(buf[pos : pos + size])  # loads stops at the head's end
+        n = head[0]
+        start = pos + len(dumps(head, 2))  # the data follows the head as Whoosh pickled it
+        data = buf[start : pos + size]
+        if head[3]:
+            data = zlib.decompress(data)
+        mini_ids, mini_weights, mini_values = loads(data)
+        ids.extend(accumulate(mini_ids))
+        if mini_weights is None:
+            weights.extend([1.0] * n)
+        elif isinstance(mini_weights, float):
+            weights.extend(array("f", [mini_weights]) * n)  # as W3LeafMatcher rounds it
         else:
-            mini_weights = tuple(bweights)
-        bvalues = values[s : s + BLOCK]
-        mini_values: Any
+            weights.extend(mini_weights)
         if fixedsize is None or fixedsize < 0:
-            mini_values = tuple(bvalues)
+            values.extend(mini_values)
         elif fixedsize == 0:
-            mini_values = None
+            values.extend([None] * n)
         else:
-            mini_values = b"".join(bvalues)
-        data = pickle.dumps((mini_ids, mini_weights, mini_values), 2)
-        head = pickle.dumps(
-            (n, bids[-1], maxweight, 0, length_to_byte(minlength), length_to_byte(maxlength)), 2
+            values.extend(
+                [mini_values[i : i + fixedsize] for i in range(0, len(mini_values), fixedsize)]
+            )
+        pos += size
+        if last:
+            break
+    return ids, weights, values
+
+
+def _write_field(
+    postfile: Any, field: _Field, doccount: int
+) -> tuple[list[bytes], list[bytes]]:
+    """Write one field's posting lists in W3 blocks, byte for byte what ``W3PostingsWriter``
+    writes with ``compression=0``, into a buffer flushed now and then (Whoosh's writer asks
+    the file for its position, a system call, several times per term). Returns each written
+    term and its term info bytes, in term order."""
+    lbytes = field.length_bytes(doccount)
+    fixedsize = field.fixedsize
+    chunks: list[bytes] = []
+    add = chunks.append
+    base = postfile.tell()
+    offset = base
+    flushed = base
+    keys: list[bytes] = []
+    infos: list[bytes] = []
+    terms = field.terms
+    for tbytes in sorted(terms):
+        ids, weights, values = terms[tbytes]
+        total = len(ids)
+        if not total:
+            continue
+        start = offset
+        add(WHOOSH3_HEADER_MAGIC)
+        offset += _MAGIC_SIZE
+        sumweight = 0.0
+        minlb = 0
+        maxlb = 0
+        maxweight: float = 0
+        for s in range(0, total, BLOCK):
+            if total <= BLOCK:
+                bids, bweights, bvalues = ids, weights, values
+            else:
+                bids = ids[s : s + BLOCK]
+                bweights = weights[s : s + BLOCK]
+                bvalues = values[s : s + BLOCK]
+            n = len(bids)
+            blens = bytes(map(lbytes.__getitem__, bids))
+            bmax = max(blens)
+            nonzero = blens.translate(None, b"\0") if bmax else b""
+            bmin = min(nonzero) if nonzero else 0
+            bmaxweight = max(0, max(bweights))
+            sumweight += sum(bweights)
+            if bmin and (not minlb or bmin < minlb):
+                minlb = bmin
+            maxlb = max(maxlb, bmax)
+            maxweight = max(maxweight, bmaxweight)
+            mini_ids = (bids[0], *map(sub, bids[1:], bids)) if n > 1 else (bids[0],)
+            mini_weights: Any
+            if bweights.count(1.0) == n:
+                mini_weights = None
+            elif bweights.count(bweights[0]) == n:
+                mini_weights = bweights[0]
+            else:
+                mini_weights = tuple(bweights)
+            mini_values: Any
+            if fixedsize is None or fixedsize < 0:
+                mini_values = tuple(bvalues)
+            elif fixedsize == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(bvalues)
+            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            head = dumps((n, bids[-1], bmaxweight, 0, bmin, bmax), 2)
+            size = len(head) + len(data)
+            add(pack_int(-size if s + BLOCK >= total else size))
+            add(head)
+            add(data)
+            offset += _INT_SIZE + size
+        keys.append(tbytes)
+        infos.append(
+            _TERMINFO.pack(0, sumweight, total, minlb, maxlb, maxweight, ids[0], ids[-1])
+            + pack_long(start)
+            + pack_int(offset - start)
         )
-        size = len(head) + len(data)
-        postfile.write_int(-size if s + BLOCK >= total else size)
-        postfile.write(head)
-        postfile.write(data)
-    info.set_extent(start, postfile.tell() - start)
-    return info
+        if offset - flushed >= _FLUSH_BYTES:
+            postfile.write(b"".join(chunks))
+            chunks.clear()
+            flushed = offset
+    postfile.write(b"".join(chunks))
+    return keys, infos
+
+
+def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
+    """``OrderedHashWriter.add`` for every (key, value), keys in increasing order, written to
+    the file at once: the same records, hashes and key index."""
+    if not keys:
+        return
+    if keys[0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
+    dbfile = tindex.dbfile
+    buckets = tindex.buckets
+    pos = dbfile.tell()
+    chunks: list[bytes] = []
+    add = chunks.append
+    positions: list[int] = []
+    for key, value in zip(keys, values, strict=True):
+        positions.append(pos)
+        record = _LENGTHS.pack(len(key), len(value))
+        add(record)
+        add(key)
+        add(value)
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+        buckets[h & 255].append((h, pos))
+        pos += len(record) + len(key) + len(value)
+    dbfile.write(b"".join(chunks))
+    index = tindex.index
+    try:
+        index.array.extend(array(index.typecode, positions))
+    except OverflowError:  # GrowableArray widens its type on the first value that overflows
+        index.extend(positions)
+    tindex.lastkey = keys[-1]
 
 
 # -- a second process for big batches ----------------------------------------------------------
