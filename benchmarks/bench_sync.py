@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -77,8 +78,8 @@ def wait_until(check: object, what: str, timeout: float = 600.0) -> None:
 
 
 @contextmanager
-def hub_process(root: Path, work: Path) -> Iterator[tuple[str, str]]:
-    """``fieldkit hub serve`` over ``root``; yields (url, token)."""
+def hub_process(root: Path, work: Path) -> Iterator[tuple[str, str, int]]:
+    """``fieldkit hub serve`` over ``root``; yields (url, token, pid)."""
     db = str(work / f"hub-{root.name}.sqlite3")
     added = subprocess.run(
         [*FIELDKIT, "hub", "add-rep", "bench", "--json", "--db", db],
@@ -93,14 +94,15 @@ def hub_process(root: Path, work: Path) -> Iterator[tuple[str, str]]:
     )
     try:
         wait_until(lambda: httpx.get(url + "/api/v1/health").status_code == 200, "the hub")
-        yield url, token
+        yield url, token, process.pid
     finally:
         process.terminate()
         process.wait(30)
 
 
 @contextmanager
-def rclone_server(root: Path) -> Iterator[str]:
+def rclone_server(root: Path) -> Iterator[tuple[str, int]]:
+    """``rclone serve http`` over ``root``; yields (url, pid)."""
     port = free_port()
     process = subprocess.Popen(
         ["rclone", "serve", "http", str(root), "--addr", f"127.0.0.1:{port}", "--read-only"],
@@ -109,7 +111,7 @@ def rclone_server(root: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until(lambda: httpx.get(url).status_code == 200, "rclone serve http")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(30)
@@ -149,6 +151,17 @@ class Client:
         self.engine.dispose()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_timed(command: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -178,58 +191,103 @@ def mb_s(total: int, seconds: float) -> str:
     return f"{total / seconds / 1e6:.0f} MB/s"
 
 
-def full_sync(work: Path, files: int, megabytes: int) -> None:
+def settle_disk() -> None:
+    """Write out what earlier runs left in the page cache, so no run pays for another's."""
+    os.sync()
+
+
+def full_sync(work: Path, files: int, megabytes: int, rounds: int) -> None:
     tree = work / "tree"
     print(f"generating {files} files, about {megabytes} MB ...", flush=True)
     total = make_tree(tree, files, megabytes * 1_000_000)
     print(f"tree: {files} files, {total / 1e6:.1f} MB")
 
-    with hub_process(tree, work) as (url, token):
-        client = Client(work / "fieldkit-home")
-        seconds, result = client.sync(url, token)
-        assert result.ok and result.downloaded == files, result
+    ours: list[float] = []
+    theirs: list[float] = []
+    our_cpu: list[float] = []
+    their_cpu: list[float] = []
+    with hub_process(tree, work) as (url, token, hub_pid), rclone_server(tree) as (
+        rclone_url, rclone_pid
+    ):
+        # Untimed: both servers read the tree once (the hub has hashed it at start).
+        warm = Client(work / "fieldkit-warm-up")
+        warm.sync(url, token)
+        warm.close()
+        shutil.rmtree(work / "fieldkit-warm-up")
+
+        def rclone_copy(dest: Path) -> float:
+            return run_timed(["rclone", "copy", ":http:", str(dest), "--http-url", rclone_url])
+
+        # Alternating rounds: a change in the machine's load hits both tools alike.
+        for n in range(rounds):
+            home = work / f"fieldkit-home-{n}"
+            client = Client(home)
+            settle_disk()
+            cpu = time.process_time() + process_cpu(hub_pid)
+            seconds, result = client.sync(url, token)
+            our_cpu.append(time.process_time() + process_cpu(hub_pid) - cpu)
+            assert result.ok and result.downloaded == files, result
+            ours.append(seconds)
+            if n < rounds - 1:
+                client.close()
+                shutil.rmtree(home)
+            dest = work / f"rclone-copy-{n}"
+            settle_disk()
+            cpu = children_cpu() + process_cpu(rclone_pid)
+            theirs.append(rclone_copy(dest))
+            their_cpu.append(children_cpu() + process_cpu(rclone_pid) - cpu)
+            if n < rounds - 1:
+                shutil.rmtree(dest)
+            print(f"round {n + 1}: fieldkit {seconds:.2f} s ({our_cpu[-1]:.2f} s CPU, client and "
+                  f"hub), rclone {theirs[-1]:.2f} s ({their_cpu[-1]:.2f} s CPU, client and "
+                  "server)", flush=True)
         again, again_cpu = client.no_change_cpu(url, token, runs=5)
         cli = cli_no_change(client, url, token, runs=3)
         client.close()
+        rclone_again = rclone_copy(dest)
         wide = Client(work / "fieldkit-home-8")
+        settle_disk()
         seconds_8, result = wide.sync(url, token, jobs=8)
         assert result.ok and result.downloaded == files, result
         wide.close()
 
     local = Client(work / "fieldkit-home-folder")
+    settle_disk()
     local_seconds, result = local.sync_folder(tree)
     assert result.ok and result.downloaded == files, result
     local.close()
+    settle_disk()
     copy_seconds = run_timed(["cp", "-a", str(tree), str(work / "cp-copy")])
 
-    with rclone_server(tree) as rclone_url:
-        dest = work / "rclone-copy"
-        command = ["rclone", "copy", ":http:", str(dest), "--http-url", rclone_url]
-        rclone_full = run_timed(command)
-        rclone_again = run_timed(command)
-
+    seconds, rclone_full = statistics.median(ours), statistics.median(theirs)
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
     print()
-    print(f"| full sync, {files} files, {total / 1e6:.0f} MB | time | throughput | no-change run |")
+    print(f"| full sync, {files} files, {total / 1e6:.0f} MB (median of {rounds} alternating "
+          "rounds) | time | throughput | no-change run |")
     print("|---|---|---|---|")
     print(f"| fieldkit sync from the hub, 4 downloads (in-process) | {seconds:.2f} s "
           f"| {mb_s(total, seconds)} | {again * 1000:.0f} ms wall, {again_cpu * 1000:.0f} ms CPU "
           f"(whole `fieldkit sync` process: {cli * 1000:.0f} ms) |")
-    print(f"| fieldkit sync from the hub, 8 downloads | {seconds_8:.2f} s "
+    print(f"| fieldkit sync from the hub, 8 downloads (one run) | {seconds_8:.2f} s "
           f"| {mb_s(total, seconds_8)} | |")
-    print(f"| fieldkit sync from the same tree as a local folder source | {local_seconds:.2f} s "
-          f"| {mb_s(total, local_seconds)} | |")
+    print(f"| fieldkit sync from the same tree as a local folder source (one run) "
+          f"| {local_seconds:.2f} s | {mb_s(total, local_seconds)} | |")
     print(f"| rclone copy from rclone serve http | {rclone_full:.2f} s "
           f"| {mb_s(total, rclone_full)} | {rclone_again * 1000:.0f} ms |")
     print(f"| cp -a (local floor, no hashing, no fsync) | {copy_seconds:.2f} s "
           f"| {mb_s(total, copy_seconds)} | |")
-    print(f"ratio fieldkit (hub, 4) / rclone time: {seconds / rclone_full:.2f}", flush=True)
+    print(f"ratio fieldkit (hub, 4) / rclone time, per round: "
+          f"{', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}")
+    print(f"CPU of a full sync, client and server, median: fieldkit "
+          f"{statistics.median(our_cpu):.2f} s, rclone {statistics.median(their_cpu):.2f} s "
+          f"(ratio {statistics.median(our_cpu) / statistics.median(their_cpu):.2f})", flush=True)
 
 
 def no_change_library(work: Path, documents: int) -> None:
     tree = work / "library"
     print(f"\ngenerating a {documents}-document library ...", flush=True)
     make_tree(tree, documents, documents * 2_000, seed=11)
-    with hub_process(tree, work) as (url, token):
+    with hub_process(tree, work) as (url, token, _pid):
         client = Client(work / "library-home")
         first, result = client.sync(url, token, jobs=8)
         assert result.ok and result.downloaded == documents, result
@@ -252,6 +310,8 @@ def main() -> None:
     parser.add_argument("--library", type=int, default=10000)
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--only", choices=("full", "library"), help="run just one of the two")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating fieldkit/rclone full syncs (default 3)")
     args = parser.parse_args()
     if shutil.which("rclone") is None:
         raise SystemExit("rclone is needed: apt-get install -y rclone")
@@ -259,7 +319,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         if args.only != "library":
-            full_sync(work, args.files, args.mb)
+            full_sync(work, args.files, args.mb, args.rounds)
         if args.only != "full":
             no_change_library(work, args.library)
     finally:

@@ -222,7 +222,7 @@ def main() -> None:
     violations: list[str] = []
     outcomes: Counter[str] = Counter()
     try:
-        with hub_process(tree, work) as (url, token):
+        with hub_process(tree, work) as (url, token, _pid):
             bench = Bench(work, url, token, tree, rng)
             subprocess.run(
                 [*FIELDKIT, "--home", str(bench.home), "connect", url, "--token", token],

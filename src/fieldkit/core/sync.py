@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -535,10 +535,10 @@ class Syncer:
         self._touched_dirs: set[Path] = set()
         self._safe_dirs: set[Path] = set()
         self._failed: list[SyncFailure] = []
-        self._ledger = _Ledger(sessions)
-        # Files that came several to a request are made durable together, before any of them
-        # is renamed into place: one flush of the filesystem costs what one fsync does.
+        # Downloaded files are made durable together before they are renamed into place: one
+        # flush of the filesystem costs what one fsync does (see _made_durable).
         self._flush_filesystem = _syncfs_function()
+        self._ledger = _Ledger(sessions, self._flush_filesystem)
 
     # The run ----------------------------------------------------------------------------------
 
@@ -1009,10 +1009,12 @@ class Syncer:
         downloaded = updated = 0
         fatal: BaseException | None = None
         with ThreadPoolExecutor(self._jobs, thread_name_prefix="fieldkit-sync") as pool:
-            futures = [pool.submit(self._fetch_many, unit, meter) for unit in self._units(ordered)]
+            pending = {pool.submit(self._fetch_many, unit, meter) for unit in self._units(ordered)}
             try:
-                for future in as_completed(futures):
-                    for job, outcome in future.result():
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    outcomes = [pair for future in finished for pair in future.result()]
+                    for job, outcome in self._made_durable(outcomes):
                         try:
                             if isinstance(outcome, Exception):
                                 raise outcome
@@ -1068,14 +1070,11 @@ class Syncer:
         (it broke off, a checksum failed, the sync was paused) is fetched on its own."""
         done: dict[int, tuple[_Job, Path | Exception]] = {}
         if len(jobs) > 1 and self._control._begin_transfer():
-            written: list[Path] = []
             try:
                 with self._source.open_many([job.want.document() for job in jobs]) as deliveries:
                     for job, delivery in zip(jobs, deliveries, strict=False):
                         outcome = self._take_delivery(job.want, delivery, meter)
                         done[id(job)] = (job, outcome)
-                        if isinstance(outcome, Path):
-                            written.append(outcome)
                         if isinstance(outcome, StorageError) or self._stopping():
                             break
             except (StreamInterrupted, SourceUnreachable) as exc:
@@ -1084,13 +1083,6 @@ class Syncer:
                 return [(job, done.get(id(job), (job, exc))[1]) for job in jobs]
             finally:
                 self._control._end_transfer()
-            if written and self._flush_filesystem is not None:
-                try:
-                    self._flush_filesystem(self._downloads)
-                except OSError as exc:
-                    for key, (job, outcome) in done.items():
-                        if isinstance(outcome, Path):
-                            done[key] = (job, _storage_error(job.want, outcome, exc))
         results: list[tuple[_Job, Path | Exception]] = []
         for job in jobs:
             delivered = done.get(id(job))
@@ -1102,6 +1094,24 @@ class Syncer:
             except Exception as exc:
                 results.append((job, exc))
         return results
+
+    def _made_durable(
+        self, outcomes: list[tuple[_Job, Path | Exception]]
+    ) -> list[tuple[_Job, Path | Exception]]:
+        """``outcomes`` with every downloaded ``.part`` on the disk for good, so that a rename
+        into place can never outlive its bytes. Where the filesystem can be flushed at once,
+        the downloads skipped their own fsync and this does one flush for all that finished
+        meanwhile (the download threads go on with the next files while it runs)."""
+        if self._flush_filesystem is None or not any(isinstance(o, Path) for _j, o in outcomes):
+            return outcomes
+        try:
+            self._flush_filesystem(self._downloads)
+        except OSError as exc:
+            return [
+                (job, _storage_error(job.want, o, exc) if isinstance(o, Path) else o)
+                for job, o in outcomes
+            ]
+        return outcomes
 
     def _take_delivery(
         self, want: _Wanted, delivery: Delivery, meter: _ProgressMeter
@@ -1123,7 +1133,7 @@ class Syncer:
         self, want: _Wanted, part: Path, stream: Stream, meter: _ProgressMeter
     ) -> None:
         """Write a whole delivered file to ``part`` and check it against ``want``. It is made
-        durable here (fsync), or with the others of its request by ``_flush_filesystem``."""
+        durable here (fsync), or with others by :meth:`_made_durable`."""
         hasher = hashlib.sha256()
         try:
             with self._open_part(part) as handle:
@@ -1215,7 +1225,8 @@ class Syncer:
                     finally:
                         self._control._end_transfer()
                 handle.flush()
-                os.fsync(handle.fileno())
+                if self._flush_filesystem is None:
+                    os.fsync(handle.fileno())
         except OSError as exc:
             _remove_part(part)
             raise _storage_error(want, part, exc) from exc
@@ -1376,8 +1387,15 @@ class _Ledger:
     rename and its batch leaves files the next sync recognises by their hash and adopts.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], *, every_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        flush_filesystem: Callable[[Path], None] | None,
+        *,
+        every_s: float = 5.0,
+    ) -> None:
         self._sessions = sessions
+        self._flush_filesystem = flush_filesystem
         self._every_s = every_s
         self._rows: dict[str, dict[str, Any] | None] = {}
         self._folders: set[Path] = set()
@@ -1408,8 +1426,11 @@ class _Ledger:
             self.flush()
 
     def flush(self) -> None:
-        for folder in self._folders:
-            if folder.is_dir():
+        folders = [folder for folder in self._folders if folder.is_dir()]
+        if folders and self._flush_filesystem is not None:
+            self._flush_filesystem(folders[0])  # the mirror is one filesystem (renames work)
+        else:
+            for folder in folders:
                 _fsync_dir(folder)
         self._folders.clear()
         self._flushed = time.monotonic()
