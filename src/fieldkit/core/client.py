@@ -23,6 +23,7 @@ from fieldkit.core.home import HomePaths
 from fieldkit.core.index import SearchIndex
 from fieldkit.core.library import ARCHIVE, MIRROR, Library
 from fieldkit.core.outbox import Outbox, UsageSignals
+from fieldkit.core.pacing import Pacer
 from fieldkit.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Client:
     index: SearchIndex
     library: Library
     outbox: Outbox
+    # Searches go first: background scans pause while one runs (see fieldkit.core.pacing).
+    pacer: Pacer
     signals: UsageSignals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +75,7 @@ def open_client(home: HomePaths) -> Client:
     sessions = session_factory(engine)
     settings = _load_settings(sessions)
     index = SearchIndex(home.index_dir)
+    pacer = Pacer()
 
     def make_pool() -> ExtractionPool:
         from fieldkit.core.extract import ExtractionPool
@@ -85,11 +89,16 @@ def open_client(home: HomePaths) -> Client:
         )
 
     library = Library(
-        home=home, sessions=sessions, index=index, settings=settings, pool_factory=make_pool
+        home=home,
+        sessions=sessions,
+        index=index,
+        settings=settings,
+        pool_factory=make_pool,
+        pacer=pacer,
     )
     library.ensure_folder(home.mirror_dir, MIRROR)
     library.ensure_folder(home.archive_dir, ARCHIVE)
-    return Client(home, engine, sessions, settings, index, library, Outbox(engine))
+    return Client(home, engine, sessions, settings, index, library, Outbox(engine), pacer)
 
 
 def _load_settings(sessions: sessionmaker[Session]) -> Settings:

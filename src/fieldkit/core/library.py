@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,11 +30,18 @@ from fieldkit.core.index import (
     SearchRequest,
     SearchResults,
 )
+from fieldkit.core.pacing import Pacer
 from fieldkit.core.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     # Loaded when files are read (PDFium, lxml): opening a library to search does not need them.
     from fieldkit.core.extract import Extracted, ExtractionPool, Failure
+
+    # A catalog row as the scan reads it: folder_id, rel_path, size, mtime_ns, sha256, doc_id,
+    # state, meta_key.
+    _KnownFile = Row[int, str, int, int, str, str, str, str]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,7 @@ _APPLY_BATCH_MAX = 2500
 _APPLY_PARTS = 8
 _APPLY_CHARS = 50_000_000
 _IN_CHUNK = 500  # values per SQL IN list
+_SCAN_CHUNK = 200  # files the reconcile scan looks at between pauses (a few ms)
 _UNREADABLE = "can't be read"
 
 
@@ -148,8 +156,11 @@ class Library:
         settings: Settings,
         pool_factory: Callable[[], ExtractionPool],
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        pacer: Pacer | None = None,
     ) -> None:
         self._home = home
+        # The scan steps aside between chunks while a search runs.
+        self._pacer = pacer if pacer is not None else Pacer()
         self._sessions = sessions
         self._index = index
         self._settings = settings
@@ -244,11 +255,16 @@ class Library:
         files that disappeared leave the index. With ``only``, just those paths are looked at (the
         watcher's hint); otherwise every folder is scanned.
         """
+        pause = self._pacer.pause
         rebuilt = not self.check_index()
         folders = self._load_folders()
+        pause()
         known = self._load_catalog()
+        pause()
         mirror = self._load_mirror_entries()
+        pause()
         indexed_ids = self._index.doc_ids()
+        pause()
 
         seen: set[tuple[int, str]] = set()
         changed: list[_Candidate] = []
@@ -256,16 +272,18 @@ class Library:
         unchanged = 0
         scope = _scope(folders, only)
         for folder_id, kind, root, rel_path, stat in _walk(folders, scope):
+            if len(seen) % _SCAN_CHUNK == 0:
+                pause()
             seen.add((folder_id, rel_path))
             row = known.get((folder_id, rel_path))
             meta = self._doc_meta(kind, root, rel_path, mirror)
             meta_key = meta.key()
             if (
                 row is not None
-                and row["size"] == stat.st_size
-                and row["mtime_ns"] == stat.st_mtime_ns
-                and row["meta_key"] == meta_key
-                and (row["state"] == "failed" or row["doc_id"] in indexed_ids)
+                and row.size == stat.st_size
+                and row.mtime_ns == stat.st_mtime_ns
+                and row.meta_key == meta_key
+                and (row.state == "failed" or row.doc_id in indexed_ids)
             ):
                 unchanged += 1
                 continue
@@ -282,9 +300,9 @@ class Library:
                 continue
             if (
                 row is not None
-                and row["sha256"] == digest
-                and row["meta_key"] == meta_key
-                and (row["state"] == "failed" or row["doc_id"] in indexed_ids)
+                and row.sha256 == digest
+                and row.meta_key == meta_key
+                and (row.state == "failed" or row.doc_id in indexed_ids)
             ):
                 self._touch(candidate)
                 unchanged += 1
@@ -294,7 +312,7 @@ class Library:
         removed_keys = [
             key for key in known if key not in seen and _in_scope(key, folders, scope)
         ]
-        removed_ids = [known[key]["doc_id"] for key in removed_keys]
+        removed_ids = [known[key].doc_id for key in removed_keys]
         if removed_keys:
             with self._sessions.begin() as session:
                 for folder_id, rel_path in removed_keys:
@@ -307,7 +325,7 @@ class Library:
         # catalog row is gone (a crash between the two writes) are dropped here.
         stale_ids = set(removed_ids)
         if only is None:
-            live = {row["doc_id"] for key, row in known.items() if key in seen}
+            live = {row.doc_id for key, row in known.items() if key in seen}
             live |= {c.meta.doc_id for c in changed}
             stale_ids |= indexed_ids - live
 
@@ -518,7 +536,7 @@ class Library:
             rows = session.scalars(select(LibraryFolder).order_by(LibraryFolder.id)).all()
             return [(f.id, f.kind, Path(f.path)) for f in rows]
 
-    def _load_catalog(self) -> dict[tuple[int, str], dict[str, Any]]:
+    def _load_catalog(self) -> dict[tuple[int, str], _KnownFile]:
         with self._sessions.begin() as session:
             rows = session.execute(
                 select(
@@ -532,17 +550,8 @@ class Library:
                     CatalogFile.meta_key,
                 )
             ).all()
-        return {
-            (r.folder_id, r.rel_path): {
-                "size": r.size,
-                "mtime_ns": r.mtime_ns,
-                "sha256": r.sha256,
-                "doc_id": r.doc_id,
-                "state": r.state,
-                "meta_key": r.meta_key,
-            }
-            for r in rows
-        }
+        # The rows themselves (named tuples): a dict per row cost a fifth of the scan.
+        return {(r.folder_id, r.rel_path): r for r in rows}
 
     def _load_mirror_entries(self) -> dict[str, _DocMeta]:
         today = self._today()

@@ -109,7 +109,13 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.history = QueryHistory(qsettings)
         self.search_view = SearchView(
-            client.library, search_runner, preview_runner, launcher, self.history, freshness
+            client.library,
+            search_runner,
+            preview_runner,
+            launcher,
+            self.history,
+            freshness,
+            pacer=client.pacer,
         )
         self.search_view.notice_posted.connect(self._on_search_view_notice_posted)
         self.tabs = QTabWidget()

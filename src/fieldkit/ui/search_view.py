@@ -43,8 +43,10 @@ from PySide6.QtWidgets import (
 from fieldkit.core.errors import FieldkitError
 from fieldkit.core.index import Hit, SearchRequest, SearchResults, SortOrder
 from fieldkit.core.library import Library
+from fieldkit.core.pacing import Pacer
 from fieldkit.ui import appearance
 from fieldkit.ui.facets_model import COUNT, NAME, FacetsModel
+from fieldkit.ui.foreground import ForegroundHold
 from fieldkit.ui.history import QueryHistory
 from fieldkit.ui.latest_opener import LatestOpener
 from fieldkit.ui.launcher import Launcher
@@ -92,9 +94,13 @@ class SearchView(QWidget):
         history: QueryHistory,
         freshness: FreshnessLookup | None = None,
         parent: QWidget | None = None,
+        *,
+        pacer: Pacer | None = None,
     ) -> None:
         super().__init__(parent)
         self._library = library
+        # Background scans of the client step aside while a search runs and is drawn.
+        pacer = pacer if pacer is not None else Pacer()
         self._runner = runner
         self._launcher = launcher
         self._opener: LatestOpener | None = None
@@ -139,6 +145,7 @@ class SearchView(QWidget):
         )
         self.preview.replacement_requested.connect(self._on_preview_replacement_requested)
         self._build()
+        self._foreground = ForegroundHold(pacer, self.results_view.viewport(), self)
         self._update_actions()
 
     # -- building ----------------------------------------------------------------------------
@@ -400,6 +407,7 @@ class SearchView(QWidget):
         issued = _Issued(self._sequence, self._request(), time.perf_counter())
         self._in_flight = issued
         library = self._library
+        self._foreground.hold()  # background scans pause until the results are painted
         self._runner.run(
             lambda: (issued, library.search(issued.request)),
             self._on_search_finished,
@@ -412,7 +420,9 @@ class SearchView(QWidget):
         if issued.sequence != self._sequence:
             self._issue()  # stale: drop it and run the newest request
             return
+        self._foreground.showing()  # held until the results are painted
         self._show_results(issued.request, results)
+        self._foreground.shown()
         self.last_latency_s = time.perf_counter() - issued.started
 
     def _on_search_failed(self, error: BaseException) -> None:
@@ -420,6 +430,7 @@ class SearchView(QWidget):
         if issued is not None and issued.sequence != self._sequence:
             self._issue()
             return
+        self._foreground.release()
         message = str(error) if isinstance(error, FieldkitError) else "The search failed."
         self._show_empty(message)
         self.notice_posted.emit(message)
