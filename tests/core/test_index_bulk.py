@@ -222,3 +222,62 @@ def test_a_dead_build_process_fails_the_batch_and_the_next_one_works(
     assert ix.doc_ids() == {d.doc_id for d in batch}
     assert ix.search(SearchRequest("doc45")).hits[0].doc_id == "d45"
     ix.close()
+
+
+class _Sized:
+    """Stands in for a Whoosh segment where only its size matters."""
+
+    def __init__(self, docs: int) -> None:
+        self.docs = docs
+
+    def doc_count(self) -> int:
+        return self.docs
+
+
+def test_share_work_splits_merges_and_new_documents_evenly_in_order() -> None:
+    cost = engine.MERGE_COST
+    segments = [_Sized(n) for n in (1000, 900, 300, 200, 100)]
+    assert engine._share_work(segments, 2500) == (segments, [], round((2500 - cost * 2500) / 2))
+    assert engine._share_work([], 300) == ([], [], 150)
+    # more merging than new documents: the split falls between segments, the build process
+    # takes the later segments and every new document
+    big = [_Sized(5000), _Sized(4000), _Sized(3000)]
+    assert engine._share_work(big, 2000) == (big[:2], big[2:], 0)
+    pair = [_Sized(5000), _Sized(100)]
+    assert engine._share_work(pair, 200) == (pair[:1], pair[1:], 0)
+
+
+@pytest.mark.parametrize("deleting", [False, True])
+def test_merges_shared_with_the_build_process_equal_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deleting: bool
+) -> None:
+    batch = docs(200)
+    deleted = {f"d{start - 5}" for start in range(40, 200, 40)} if deleting else set()
+    indexes = {}
+    for name, parallel_from in (("one", 1000), ("two", 20)):
+        monkeypatch.setattr(engine, "PARALLEL_BATCH", parallel_from)
+        ix = SearchIndex(tmp_path / name)
+        assert ix.open().ok
+        for start in range(0, 200, 40):
+            gone = [f"d{start - 5}"] if start and deleting else []
+            ix.apply(add=batch[start : start + 40], delete=gone)
+        indexes[name] = ix
+    one, two = indexes["one"], indexes["two"]
+    with two._snapshot() as snap:
+        # two segments a batch; in the fourth batch the writer's thread merged five of the
+        # first six segments (deletions dropped), the build process the sixth and the batch
+        counts = [reader.doc_count_all() for reader, _ in snap.leaves]
+        assert counts == ([98, 59, 20, 20] if deleting else [100, 60, 20, 20])
+    for query in ("fox", "connection", '"brown fox"', "run*", "pricing", "résumé", "doc7"):
+        request = SearchRequest(query, limit=300)
+        ours, theirs = two.search(request), one.search(request)
+        if deleting:
+            # A merge drops the deleted documents' lengths from BM25's average length (one
+            # index merged, the other not): the same documents match, scores differ a little.
+            assert {h.doc_id for h in ours.hits} == {h.doc_id for h in theirs.hits}, query
+            assert ours.total == theirs.total
+        else:
+            assert ours == theirs, query
+    assert two.doc_ids() == one.doc_ids() == {d.doc_id for d in batch} - deleted
+    one.close()
+    two.close()

@@ -506,21 +506,28 @@ def _context() -> BaseContext:
 
 
 def _serve(conn: Connection, directory: str, indexname: str) -> None:
-    """The build process: for each list of documents received, write them as a new segment of
-    the index (without committing it) and send the segment back."""
+    """The build process: for each task received (segments to merge, documents to add), write
+    them as a new segment of the index (without committing it) and send the segment back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     storage = FileStorage(directory)
     while True:
         try:
-            docs: list[IndexDocument] | None = conn.recv()
+            task: tuple[list[Any], list[IndexDocument]] | None = conn.recv()
         except EOFError:
             return
-        if docs is None:
+        if task is None:
             return
         try:
+            segments, docs = task
             ix = FileIndex(storage, indexname=indexname)
             writer = SegmentWriter(ix, _lk=False, codec=W3Codec(compression=0))
             builder = SegmentBuilder(writer)
+            for segment in segments:  # deletions travel with the segment objects
+                reader = SegmentReader(storage, writer.schema, segment)
+                try:
+                    builder.add_segment(reader)
+                finally:
+                    reader.close()
             for doc in docs:
                 builder.add(record(doc))
             builder.finish()
@@ -551,9 +558,11 @@ class BuildProcess:
         child.close()
         self._busy = False
 
-    def start(self, docs: Sequence[IndexDocument]) -> None:
+    def start(self, merge: Sequence[Any], docs: Sequence[IndexDocument]) -> None:
+        """Have the child merge the committed segments ``merge`` (with the deletions marked on
+        them) and index ``docs``, as one new segment."""
         try:
-            self._conn.send(list(docs))
+            self._conn.send((list(merge), list(docs)))
         except OSError as exc:
             raise RuntimeError("the index build process stopped") from exc
         self._busy = True

@@ -71,6 +71,7 @@ TIER_FANOUT = 5  # segments of one size class merged together once there are thi
 SMALL_SEGMENT_DOCS = 2000
 MAX_LIMIT = 1000
 PARALLEL_BATCH = 200  # batches this big are written by two processes
+MERGE_COST = 0.6  # CPU time to merge a document / to index a new one (SegmentBuilder, measured)
 SNIPPET_HITS = 50  # hits that get a location and a snippet (a page of the results view)
 FEW_HITS = 3  # fewer hits than this: try a corrected query
 RARE = 2  # a word in at most this many documents may be a typo
@@ -205,6 +206,25 @@ def _plan_merges(segments: list[Any], max_docs: int | None) -> tuple[list[Any], 
         else:
             merge.extend(members)
     return keep, merge
+
+
+def _share_work(merge: list[Any], added: int) -> tuple[list[Any], list[Any], int]:
+    """Split a big batch between the writer's thread and the build process, each writing one
+    new segment: the segments each merges, and how many of the new documents the writer's
+    thread indexes. The writer's thread takes a prefix of (merged segments, then new
+    documents) and the build process the rest, so documents keep their order across the two
+    new segments (ties in ranking keep their order). Merging a document costs
+    ``MERGE_COST`` of indexing a new one; the split point is the one nearest half the work."""
+    total = MERGE_COST * sum(s.doc_count() for s in merge) + added
+    done = 0.0
+    best = (total, len(merge))  # (the larger side's work, split before this segment)
+    for i, segment in enumerate(merge):
+        best = min(best, (max(done, total - done), i))
+        done += MERGE_COST * segment.doc_count()
+    ours = min(added, max(0, round(total / 2 - done)))
+    if max(done + ours, total - done - ours) <= best[0]:
+        return merge, [], ours
+    return merge[: best[1]], merge[best[1] :], 0
 
 
 # -- per-segment and per-snapshot caches ----------------------------------------------------
@@ -815,13 +835,13 @@ class SearchIndex:
                 self._delete(writer, stale)
             small = len(add) + len(delete) <= SMALL_BATCH
             keep, merge = _plan_merges(writer.segments, SMALL_SEGMENT_DOCS if small else None)
-            # A big batch: the build process writes the second part meanwhile (the writer's
-            # thread also has the merges to do).
+            # A big batch: the build process writes part of it meanwhile, as a segment of its
+            # own, merges included.
             ours = len(add)
-            if len(add) >= PARALLEL_BATCH:
-                merged = sum(s.doc_count() for s in merge)
-                ours = max(0, (len(add) - merged) // 2)
-                self._build_process().start(add[ours:])
+            parallel = len(add) >= PARALLEL_BATCH
+            if parallel:
+                merge, theirs, ours = _share_work(merge, len(add))
+                self._build_process().start(theirs, add[ours:])
             builder = SegmentBuilder(writer)
             for segment in merge:
                 reader = SegmentReader(writer.storage, writer.schema, segment)
@@ -834,7 +854,7 @@ class SearchIndex:
             builder.finish()
             new = [writer._finalize_segment()] if writer._added else []
             writer._added = False
-            if ours < len(add):
+            if parallel:
                 new.append(self._build_process().result())
             writer.commit(mergetype=lambda _writer, _segments: [*keep, *new])
         except BaseException:
