@@ -216,7 +216,7 @@ class HubSource:
                     "it changed on the hub during this sync; the next sync fetches it"
                 )
             start = _range_start(response) if response.status_code == 206 else 0
-            yield Stream(start, _hub_chunks(response, CHUNK_SIZE))
+            yield Stream(start, _hub_chunks(response))
         finally:
             response.close()
 
@@ -236,7 +236,7 @@ class HubSource:
                 yield iter(())
                 return
             self._raise_for_status(response, "the documents")
-            yield _deliveries(documents, _Frames(_hub_chunks(response, None)))
+            yield _deliveries(documents, _Frames(_hub_chunks(response)))
         finally:
             response.close()
 
@@ -367,11 +367,10 @@ def _range_start(response: httpx.Response) -> int:
     return int(first)
 
 
-def _hub_chunks(response: httpx.Response, size: int | None) -> Iterator[bytes]:
-    """The body as it arrives (``size`` None: no re-chunking, which copies), or in ``size``
-    pieces."""
+def _hub_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body in the pieces it arrives in (re-chunking them would copy every byte)."""
     try:
-        yield from response.iter_raw(size)
+        yield from response.iter_raw()
     except httpx.TransportError as exc:
         raise StreamInterrupted(f"the connection broke off ({type(exc).__name__})") from exc
 

@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -968,6 +969,10 @@ class Syncer:
 
     def _target(self, rel_path: str) -> Path:
         """The final path of ``rel_path`` in the mirror, with real (not symlinked) folders."""
+        return self._target_and_stat(rel_path)[0]
+
+    def _target_and_stat(self, rel_path: str) -> tuple[Path, os.stat_result | None]:
+        """:meth:`_target`, and what is there now (its ``lstat``; None when nothing is)."""
         target = self._mirror.joinpath(*rel_path.split("/"))
         folder = target.parent
         if folder not in self._safe_dirs:
@@ -978,9 +983,13 @@ class Syncer:
                     raise PathBlocked(f"{current} is in the way")
             folder.mkdir(parents=True, exist_ok=True)
             self._safe_dirs.add(folder)
-        if target.is_dir() and not target.is_symlink():
+        try:
+            info = os.lstat(target)
+        except FileNotFoundError:
+            return target, None
+        if stat.S_ISDIR(info.st_mode):
             raise PathBlocked(f"a folder is in the way at {target}")
-        return target
+        return target, info
 
     def _prune_dirs(self) -> None:
         for folder in sorted(self._touched_dirs, key=lambda p: len(p.parts), reverse=True):
@@ -1279,9 +1288,8 @@ class Syncer:
     def _install(self, job: _Job, part: Path) -> None:
         """Rename a verified ``.part`` into place and record it (main thread only)."""
         want = job.want
-        target = self._target(want.path)
-        if target.exists() or target.is_symlink():
-            info = target.lstat()
+        target, info = self._target_and_stat(want.path)
+        if info is not None:
             ours = job.replaces
             installed_by_us = ours is not None and (ours.size, ours.mtime_ns) == (
                 info.st_size,
@@ -1296,7 +1304,7 @@ class Syncer:
         if mtime is not None:
             os.utime(part, ns=(mtime, mtime))
         os.replace(part, target)
-        info = target.stat()
+        info = os.stat(target)
         self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
         self._ledger.touched(target.parent)
         self._ledger.flush_when_due()
