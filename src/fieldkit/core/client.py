@@ -68,13 +68,16 @@ class Client:
         self.settings = settings
 
 
-def open_client(home: HomePaths) -> Client:
+def open_client(home: HomePaths, *, index: SearchIndex | None = None) -> Client:
+    """Open the client of ``home``. ``index``: the search index of ``home.index_dir``, if the
+    caller already opened it (the app lists the newest documents from it before it loads the
+    catalog)."""
     home.ensure()
     engine = make_engine(sqlite_url(home.catalog_db))
     upgrade_schema(engine, CatalogBase, CATALOG_SCHEMA_VERSION, CATALOG_MIGRATIONS)
     sessions = session_factory(engine)
     settings = _load_settings(sessions)
-    index = SearchIndex(home.index_dir)
+    index = index if index is not None else SearchIndex(home.index_dir)
     pacer = Pacer()
 
     def make_pool() -> ExtractionPool:

@@ -1,9 +1,11 @@
 """Opening the app fast: a window at once, the library behind it as soon as it is loaded.
 
 Loading the core (SQLAlchemy, Whoosh, the extractors, the sync) costs far more than Qt does, so
-``Launch`` first shows a light window whose search field already takes typing, then imports the
-core and opens the library on a background thread, and swaps in the real window, keeping what
-the rep typed. This module imports only Qt and ``fieldkit.ui.appearance``; keep it that way.
+``Launch`` first shows a light window whose search field already takes typing, then, on a
+background thread, lists the newest documents from the search index alone (Whoosh, not the
+catalog and SQLAlchemy) into that window, imports the rest of the core and opens the library,
+and swaps in the real window, keeping what the rep typed. This module imports only Qt and
+``fieldkit.ui.appearance``; keep it that way.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from fieldkit.ui import appearance
 if TYPE_CHECKING:
     from fieldkit.core.client import Client
     from fieldkit.core.home import HomePaths
+    from fieldkit.core.index import SearchIndex, SearchResults
     from fieldkit.ui.app import Gui
     from fieldkit.ui.demo_library import DemoLibrary
 
@@ -39,6 +42,9 @@ PLACEHOLDER = "Search your library  (Ctrl+K)"
 # 5 ms). Qt hands every model and paint callback back to Python, each taking the lock again;
 # while a background scan runs, each of those waited up to the whole interval.
 SWITCH_INTERVAL_S = 0.001
+# The first listing: as many of the newest documents as the window's first page shows
+# (fieldkit.ui.search_view.PAGE_SIZE, which this module must not import).
+FIRST_LISTING = 50
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -87,8 +93,30 @@ class ShellWindow(QMainWindow):
         self.message.setWordWrap(True)
         self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(self.message, 1)
+        self._layout = layout
+        self.results_view: QWidget | None = None
         self.setCentralWidget(body)
         self.search_field.setFocus()
+
+    def show_listing(self, results: SearchResults) -> None:
+        """The newest documents, as the window will list them, while the rest loads."""
+        from fieldkit.ui.results_model import ResultsModel
+        from fieldkit.ui.results_view import ResultsView
+
+        model = ResultsModel(self)
+        model.set_hits(results.hits)
+        view = ResultsView()
+        view.setModel(model)
+        view.setup_columns()
+        view.setFrameShape(ResultsView.Shape.NoFrame)
+        view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing stays in the search field
+        self._layout.insertWidget(1, view, 1)
+        view.setVisible(not self.search_field.text().strip())  # now, not when laid out
+        # What the rep types is searched once the window is ready; the newest list is not that.
+        self.search_field.textChanged.connect(lambda text: view.setVisible(not text.strip()))
+        self._layout.setStretchFactor(self.message, 0)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.results_view = view
 
 
 class Launch(QObject):
@@ -98,6 +126,9 @@ class Launch(QObject):
     gui_ready = Signal(object)  # Gui (typed loosely: this module must not import the core)
     # The library could not be opened; the shell says why.
     failed = Signal(str)
+    # The first window lists the newest documents (the real window is still being built).
+    listed = Signal()
+    _listing = Signal(object)  # SearchResults, from the loading thread
     _loaded = Signal(object)  # Client, from the loading thread
     _load_failed = Signal(BaseException)
 
@@ -108,15 +139,18 @@ class Launch(QObject):
         *,
         build: Callable[[Client], Gui],
         open_client: Callable[[HomePaths], Client],
+        list_library: Callable[[HomePaths], SearchResults | None] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._home = home
         self._build = build
         self._open_client = open_client
+        self._list_library = list_library
         self.shell = ShellWindow(qsettings)
         self.gui: Gui | None = None
         self.client: Client | None = None
+        self._listing.connect(self._on_listing)
         self._loaded.connect(self._on_loaded)
         self._load_failed.connect(self._on_load_failed)
 
@@ -125,13 +159,28 @@ class Launch(QObject):
         threading.Thread(target=self._load, name="fieldkit-open", daemon=True).start()
 
     def _load(self) -> None:
-        """On a background thread: import the core and open the library."""
+        """On a background thread: list the newest documents, then import the core and open
+        the library."""
+        if self._list_library is not None:
+            try:
+                results = self._list_library(self._home)
+            except Exception:  # the window lists the library, or says what is wrong
+                log.warning("the first listing failed", exc_info=True)
+            else:
+                if results is not None:
+                    self._listing.emit(results)
         try:
             client = self._open_client(self._home)
         except Exception as exc:
             self._load_failed.emit(exc)
         else:
             self._loaded.emit(client)
+
+    def _on_listing(self, results: SearchResults) -> None:
+        if self.gui is not None or self.shell.search_field.text().strip():
+            return  # the rep is already searching for something else
+        self.shell.show_listing(results)
+        self.listed.emit()
 
     def _on_loaded(self, client: Client) -> None:
         self.client = client
@@ -169,6 +218,30 @@ class Launch(QObject):
             self.client.close()
 
 
+class LibraryLoader:
+    """How the app opens a library, on the loading thread: the newest documents from the search
+    index alone first, then the client (catalog, settings, the rest of the core) on that same
+    index, which is then already open and warm."""
+
+    def __init__(self) -> None:
+        self._index: SearchIndex | None = None
+
+    def list_newest(self, home: HomePaths) -> SearchResults | None:
+        from fieldkit.core.index import SearchIndex, SearchRequest
+
+        if not home.index_dir.is_dir():
+            return None  # a new library: the window says what to do
+        self._index = SearchIndex(home.index_dir)
+        if not self._index.open().ok:
+            return None  # the window rebuilds it and says so
+        return self._index.search(SearchRequest(query="", limit=FIRST_LISTING))
+
+    def open_client(self, home: HomePaths) -> Client:
+        from fieldkit.core.client import open_client
+
+        return open_client(home, index=self._index)
+
+
 def run(home: HomePaths, *, argv: Sequence[str] | None = None, offer_demo: bool = False) -> int:
     """Open the app on the library in ``home``; returns when the rep quits.
 
@@ -178,11 +251,7 @@ def run(home: HomePaths, *, argv: Sequence[str] | None = None, offer_demo: bool 
     app = make_application(argv)
     qsettings = QSettings()
     demos: list[DemoLibrary] = []
-
-    def open_library(home: HomePaths) -> Client:
-        from fieldkit.core.client import open_client
-
-        return open_client(home)
+    loader = LibraryLoader()
 
     def build(client: Client) -> Gui:
         from fieldkit.ui.app import build_gui
@@ -198,7 +267,13 @@ def run(home: HomePaths, *, argv: Sequence[str] | None = None, offer_demo: bool 
             start_demo=demos[0].start if demos else None,
         )
 
-    launch = Launch(home, qsettings, build=build, open_client=open_library)
+    launch = Launch(
+        home,
+        qsettings,
+        build=build,
+        open_client=loader.open_client,
+        list_library=loader.list_newest,
+    )
     try:
         launch.start()
         with _quit_on_signals(app):
