@@ -13,7 +13,13 @@ from whoosh.reading import SegmentReader
 
 from fieldkit.core.index import SearchIndex, SearchRequest, engine
 from fieldkit.core.index.analysis import make_analyzer, term_positions, utf8_term_positions
-from fieldkit.core.index.bulk import SegmentBuilder, drain, segment_postings
+from fieldkit.core.index.bulk import (
+    SegmentBuilder,
+    drain,
+    segment_postings,
+    vocabulary_of,
+    vocabulary_path,
+)
 from fieldkit.core.index.model import IndexDocument, IndexUnit
 from fieldkit.core.index.schema import make_schema, record
 
@@ -136,9 +142,14 @@ def test_new_segment_equals_whoosh_writer(tmp_path: Path, count: int) -> None:
     for doc in batch:
         builder.add(record(doc))
     builder.finish()
-    writer.commit(mergetype=lambda _w, _s: [])
+    segment = builder.finalize()
+    writer.commit(mergetype=lambda _w, _s: [segment])
 
     assert contents(tmp_path / "ours") == contents(tmp_path / "whoosh")
+    # the spelling vocabulary was written with the segment, as searches would compute it
+    with windex.open_dir(str(tmp_path / "ours"), indexname="MAIN").reader() as reader:
+        path = vocabulary_path(tmp_path / "ours", reader.segment().segment_id())
+        assert path.read_bytes() == vocabulary_of(reader.lexicon("body")).tobytes()
 
 
 @pytest.mark.parametrize("count", [30, 300])
@@ -234,17 +245,18 @@ class _Sized:
         return self.docs
 
 
-def test_share_work_splits_merges_and_new_documents_evenly_in_order() -> None:
-    cost = engine.MERGE_COST
+def test_share_work_splits_merges_and_new_documents_in_order() -> None:
+    cost, share = engine.MERGE_COST, engine.WRITER_SHARE
     segments = [_Sized(n) for n in (1000, 900, 300, 200, 100)]
-    assert engine._share_work(segments, 2500) == (segments, [], round((2500 - cost * 2500) / 2))
-    assert engine._share_work([], 300) == ([], [], 150)
+    ours = round(share * (cost * 2500 + 2500) - cost * 2500)
+    assert engine._share_work(segments, 2500) == (segments, [], ours)
+    assert engine._share_work([], 300) == ([], [], round(share * 300))
     # more merging than new documents: the split falls between segments, the build process
     # takes the later segments and every new document
     big = [_Sized(5000), _Sized(4000), _Sized(3000)]
-    assert engine._share_work(big, 2000) == (big[:2], big[2:], 0)
+    assert engine._share_work(big, 2000) == (big[:1], big[1:], 0)
     pair = [_Sized(5000), _Sized(100)]
-    assert engine._share_work(pair, 200) == (pair[:1], pair[1:], 0)
+    assert engine._share_work(pair, 200) == ([], pair, 0)
 
 
 @pytest.mark.parametrize("deleting", [False, True])
@@ -264,10 +276,11 @@ def test_merges_shared_with_the_build_process_equal_one_process(
         indexes[name] = ix
     one, two = indexes["one"], indexes["two"]
     with two._snapshot() as snap:
-        # two segments a batch; in the fourth batch the writer's thread merged five of the
-        # first six segments (deletions dropped), the build process the sixth and the batch
+        # two segments a batch (the writer's thread indexing 40 %); in the fourth batch the
+        # writer's thread merged four of the first six segments (deletions dropped), the build
+        # process the other two and the batch's documents
         counts = [reader.doc_count_all() for reader, _ in snap.leaves]
-        assert counts == ([98, 59, 20, 20] if deleting else [100, 60, 20, 20])
+        assert counts == ([78, 79, 16, 24] if deleting else [80, 80, 16, 24])
     for query in ("fox", "connection", '"brown fox"', "run*", "pricing", "résumé", "doc7"):
         request = SearchRequest(query, limit=300)
         ours, theirs = two.search(request), one.search(request)

@@ -17,7 +17,9 @@ table and postings file, ``W3TermInfo``), as the read side in ``engine`` does.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import struct
@@ -25,7 +27,7 @@ import sys
 import traceback
 import zlib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from hashlib import md5
 from itertools import accumulate
 from multiprocessing.connection import Connection
@@ -47,6 +49,9 @@ from fieldkit.core.index.analysis import WordAnalyzer, utf8_term_positions
 from fieldkit.core.index.model import IndexDocument
 from fieldkit.core.index.schema import record
 
+log = logging.getLogger(__name__)
+
+VOCABULARY_FIELD = "body"  # the field whose terms spelling checks look up (engine)
 BLOCK = 128  # postings per block, as W3Codec's default ``blocklimit``
 _MAGIC_SIZE = len(WHOOSH3_HEADER_MAGIC)
 _TERMINFO = W3TermInfo._struct  # flags, weight, doc freq, min/max length byte, max weight, ids
@@ -145,6 +150,7 @@ class SegmentBuilder:
         self._column_fields = [
             (name, f) for name, f in self._schema.items() if f.column_type is not None
         ]
+        self._vocabulary = array("I")
 
     def _field(self, name: str) -> _Field:
         found = self._fields.get(name)
@@ -254,6 +260,7 @@ class SegmentBuilder:
     def finish(self) -> None:
         """Write every gathered posting list (fields and terms in Whoosh's sorted order)."""
         fw = self._writer.fieldwriter
+        vocabulary = self._vocabulary
         for name in sorted(self._fields):
             field = self._fields[name]
             if not field.terms:
@@ -264,6 +271,43 @@ class SegmentBuilder:
             _add_terms(fw._tindex, [prefix + key for key in keys], infos)
             fw.finish_field()
             field.terms.clear()
+            if name == VOCABULARY_FIELD:
+                vocabulary.extend(vocabulary_of(keys))
+
+    def finalize(self) -> Any:
+        """After ``finish``: finalize the writer's new segment (not yet committed) and keep
+        its vocabulary beside it (see ``save_vocabulary``; written after the segment's files
+        are assembled into its compound file, or it would be put inside). Returns the
+        segment, for the commit's merge policy to add."""
+        writer = self._writer
+        segment = writer._finalize_segment()
+        writer._added = False
+        folder = getattr(writer.storage, "folder", None)
+        if folder is not None:
+            path = vocabulary_path(Path(folder), segment.segment_id())
+            save_vocabulary(path, self._vocabulary)
+        return segment
+
+
+def vocabulary_of(terms: Iterable[bytes]) -> array[int]:
+    """The sorted CRC-32 keys of a segment's terms in ``VOCABULARY_FIELD``."""
+    return array("I", sorted({zlib.crc32(t) for t in terms}))
+
+
+def vocabulary_path(directory: Path, segment_id: str) -> Path:
+    # Named after the segment: Whoosh deletes it with the segment's own files.
+    return directory / f"{segment_id}.fkvocab"
+
+
+def save_vocabulary(path: Path, vocabulary: array[int]) -> None:
+    """Keep a segment's vocabulary keys beside it, so a process opening the index loads them
+    instead of reading the whole vocabulary (seconds for a big segment)."""
+    tmp = path.with_suffix(".fkvocab-tmp")
+    try:
+        tmp.write_bytes(vocabulary.tobytes())
+        os.replace(tmp, path)
+    except OSError:  # a read-only index still works, it just rebuilds next time
+        log.info("could not keep the vocabulary of %s", path.name)
 
 
 def drain(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
@@ -531,7 +575,7 @@ def _serve(conn: Connection, directory: str, indexname: str) -> None:
             for doc in docs:
                 builder.add(record(doc))
             builder.finish()
-            reply: Any = writer._finalize_segment()
+            reply: Any = builder.finalize()
         except Exception:
             reply = traceback.format_exc()
         conn.send(reply)

@@ -43,7 +43,15 @@ from whoosh.searching import Searcher
 
 from fieldkit.core.errors import UsageError
 from fieldkit.core.index.analysis import analyze
-from fieldkit.core.index.bulk import BuildProcess, SegmentBuilder, drain
+from fieldkit.core.index.bulk import (
+    VOCABULARY_FIELD,
+    BuildProcess,
+    SegmentBuilder,
+    drain,
+    save_vocabulary,
+    vocabulary_of,
+    vocabulary_path,
+)
 from fieldkit.core.index.model import (
     Hit,
     IndexBusyError,
@@ -72,6 +80,9 @@ SMALL_SEGMENT_DOCS = 2000
 MAX_LIMIT = 1000
 PARALLEL_BATCH = 200  # batches this big are written by two processes
 MERGE_COST = 0.6  # CPU time to merge a document / to index a new one (SegmentBuilder, measured)
+# The writer's thread also receives the extracted files, commits, fills the search caches and
+# records the catalog: it takes less of a big batch's indexing than the build process.
+WRITER_SHARE = 0.4
 SNIPPET_HITS = 50  # hits that get a location and a snippet (a page of the results view)
 FEW_HITS = 3  # fewer hits than this: try a corrected query
 RARE = 2  # a word in at most this many documents may be a typo
@@ -214,15 +225,20 @@ def _share_work(merge: list[Any], added: int) -> tuple[list[Any], list[Any], int
     thread indexes. The writer's thread takes a prefix of (merged segments, then new
     documents) and the build process the rest, so documents keep their order across the two
     new segments (ties in ranking keep their order). Merging a document costs
-    ``MERGE_COST`` of indexing a new one; the split point is the one nearest half the work."""
-    total = MERGE_COST * sum(s.doc_count() for s in merge) + added
+    ``MERGE_COST`` of indexing a new one; the writer's thread should get ``WRITER_SHARE``
+    of the work, and the split point is the one that finishes both soonest."""
+    total: float = MERGE_COST * sum(s.doc_count() for s in merge) + added
+
+    def span(ours: float) -> float:
+        return max(ours / WRITER_SHARE, (total - ours) / (1 - WRITER_SHARE))
+
     done = 0.0
-    best = (total, len(merge))  # (the larger side's work, split before this segment)
+    best = (span(total), len(merge))  # (how long both take, split before this segment)
     for i, segment in enumerate(merge):
-        best = min(best, (max(done, total - done), i))
+        best = min(best, (span(done), i))
         done += MERGE_COST * segment.doc_count()
-    ours = min(added, max(0, round(total / 2 - done)))
-    if max(done + ours, total - done - ours) <= best[0]:
+    ours = min(added, max(0, round(total * WRITER_SHARE - done)))
+    if span(done + ours) <= best[0]:
         return merge, [], ours
     return merge[: best[1]], merge[best[1] :], 0
 
@@ -264,20 +280,15 @@ class _Segment:
         return i < len(vocabulary) and vocabulary[i] == key
 
     def _load_vocabulary(self, reader: IndexReader) -> array[int]:
-        path = self._directory / f"{reader.segment().segment_id()}.fkvocab"
+        path = vocabulary_path(self._directory, reader.segment().segment_id())
         vocabulary = array("I")
         try:
             vocabulary.frombytes(path.read_bytes())
             return vocabulary
         except (OSError, ValueError):
             pass
-        vocabulary = array("I", sorted({zlib.crc32(t) for t in reader.lexicon("body")}))
-        tmp = path.with_suffix(".fkvocab-tmp")
-        try:
-            tmp.write_bytes(vocabulary.tobytes())
-            os.replace(tmp, path)
-        except OSError:  # a read-only index still works, it just rebuilds next time
-            log_.info("could not keep the vocabulary of %s", path.name)
+        vocabulary = vocabulary_of(reader.lexicon(VOCABULARY_FIELD))
+        save_vocabulary(path, vocabulary)
         return vocabulary
 
 
@@ -852,8 +863,7 @@ class SearchIndex:
             for doc in add[:ours]:
                 builder.add(record(doc))
             builder.finish()
-            new = [writer._finalize_segment()] if writer._added else []
-            writer._added = False
+            new = [builder.finalize()] if writer._added else []
             if parallel:
                 new.append(self._build_process().result())
             writer.commit(mergetype=lambda _writer, _segments: [*keep, *new])
