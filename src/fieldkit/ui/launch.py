@@ -45,6 +45,9 @@ SWITCH_INTERVAL_S = 0.001
 # The first listing: as many of the newest documents as the window's first page shows
 # (fieldkit.ui.search_view.PAGE_SIZE, which this module must not import).
 FIRST_LISTING = 50
+# The loading thread waits (at most this long) for the listing to be on screen before it imports
+# the rest of the core: both need the interpreter lock, and the listing is what the rep sees.
+LISTING_PAINT_WAIT_S = 0.5
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -147,6 +150,7 @@ class Launch(QObject):
         self._build = build
         self._open_client = open_client
         self._list_library = list_library
+        self._listing_done = threading.Event()
         self.shell = ShellWindow(qsettings)
         self.gui: Gui | None = None
         self.client: Client | None = None
@@ -169,6 +173,7 @@ class Launch(QObject):
             else:
                 if results is not None:
                     self._listing.emit(results)
+                    self._listing_done.wait(LISTING_PAINT_WAIT_S)
         try:
             client = self._open_client(self._home)
         except Exception as exc:
@@ -177,10 +182,14 @@ class Launch(QObject):
             self._loaded.emit(client)
 
     def _on_listing(self, results: SearchResults) -> None:
-        if self.gui is not None or self.shell.search_field.text().strip():
-            return  # the rep is already searching for something else
-        self.shell.show_listing(results)
-        self.listed.emit()
+        try:
+            if self.gui is not None or self.shell.search_field.text().strip():
+                return  # the rep is already searching for something else
+            self.shell.show_listing(results)
+            self.shell.repaint()
+            self.listed.emit()
+        finally:
+            self._listing_done.set()
 
     def _on_loaded(self, client: Client) -> None:
         self.client = client
