@@ -12,7 +12,21 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirAttribEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
@@ -20,6 +34,24 @@ from watchdog.observers.polling import PollingObserver
 log = logging.getLogger(__name__)
 
 RequestCallback = Callable[[Iterable[Path] | None], None]
+
+# What can change a document. Not opening or reading a file: asked for those too (watchdog's
+# default), the kernel reported every read of the library (by the reconcile scan's hashing,
+# extraction, previews, other programs), each one Python work on the watcher's threads while the
+# rep typed, and enough of them overflowed the event queue.
+CHANGE_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    DirCreatedEvent,
+    DirModifiedEvent,
+    DirAttribEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
+]
 
 
 class FolderWatcher:
@@ -55,7 +87,7 @@ class FolderWatcher:
             return
         try:
             self._watched[folder] = self._observer.schedule(
-                self._handler, str(folder), recursive=True
+                self._handler, str(folder), recursive=True, event_filter=CHANGE_EVENTS
             )
         except OSError as exc:
             # inotify watch limits, permissions: the reconcile timer still keeps the index right.
@@ -122,8 +154,6 @@ class _Collector(FileSystemEventHandler):
         self._sink = sink
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
                 self._sink(Path(raw if isinstance(raw, str) else raw.decode()))
