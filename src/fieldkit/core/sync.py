@@ -531,10 +531,10 @@ class Syncer:
         self._offline_message: str | None = None
         self._bytes_lock = threading.Lock()
         self._bytes = 0
-        self._changed: set[Path] = set()
+        self._changed: set[str] = set()
         self._kept: list[Path] = []
         self._touched_dirs: set[Path] = set()
-        self._safe_dirs: set[Path] = set()
+        self._safe_dirs: set[str] = set()  # mirror folders checked to be real folders
         self._failed: list[SyncFailure] = []
         # Downloaded files are made durable together before they are renamed into place: one
         # flush of the filesystem costs what one fsync does (see _made_durable).
@@ -603,7 +603,7 @@ class Syncer:
             not_modified=fetched is None,
             cancelled=cancelled,
             generation=generation if isinstance(generation, int) else None,
-            changed_paths=tuple(sorted(self._changed)),
+            changed_paths=tuple(sorted(Path(path) for path in self._changed)),
         )
 
     # The manifest -----------------------------------------------------------------------------
@@ -894,7 +894,7 @@ class Syncer:
                 counts["updated"] += 1
         for record, want in plan.metadata_only:
             self._ledger.installed(want, record.area, record.rel_path, record.size, record.mtime_ns)
-            self._changed.add(self._mirror / want.path)
+            self._changed.add(str(self._mirror / want.path))
             counts["updated"] += 1
         self._ledger.flush()
         return counts
@@ -912,7 +912,7 @@ class Syncer:
         else:
             log.info("kept the rep's file %s as %s", rel_path, target)
             self._kept.append(target)
-            self._changed.update((source, target))
+            self._changed.update((str(source), str(target)))
         self._touched_dirs.add(source.parent)
         self._ledger.touched(target.parent)
         if doc_id is not None:
@@ -925,7 +925,7 @@ class Syncer:
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise StorageError(f"Cannot remove {path}: {exc}") from exc
-        self._changed.add(path)
+        self._changed.add(str(path))
         self._touched_dirs.add(path.parent)
         self._ledger.touched(path.parent)
         self._ledger.forgotten(record.doc_id)
@@ -946,7 +946,7 @@ class Syncer:
         info = target.stat()
         self._ledger.installed(want, ARCHIVE, want.path, info.st_size, info.st_mtime_ns)
         self._ledger.touched(source.parent, target.parent)
-        self._changed.update((source, target))
+        self._changed.update((str(source), str(target)))
         self._touched_dirs.add(source.parent)
 
     def _stage(self, record: _Installed) -> Path:
@@ -955,7 +955,7 @@ class Syncer:
         temp = self._downloads / f"{record.doc_id}.{record.version}.move"
         os.replace(source, temp)
         self._ledger.touched(source.parent)
-        self._changed.add(source)
+        self._changed.add(str(source))
         self._touched_dirs.add(source.parent)
         return temp
 
@@ -965,7 +965,7 @@ class Syncer:
         info = target.stat()
         self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
         self._ledger.touched(target.parent)
-        self._changed.add(target)
+        self._changed.add(str(target))
 
     def _target(self, rel_path: str) -> Path:
         """The final path of ``rel_path`` in the mirror, with real (not symlinked) folders."""
@@ -973,23 +973,25 @@ class Syncer:
 
     def _target_and_stat(self, rel_path: str) -> tuple[Path, os.stat_result | None]:
         """:meth:`_target`, and what is there now (its ``lstat``; None when nothing is)."""
-        target = self._mirror.joinpath(*rel_path.split("/"))
-        folder = target.parent
+        # Strings, not Path objects, on this path: it runs once per file of a sync.
+        parts = rel_path.split("/")
+        target = os.path.join(self._mirror, *parts)
+        folder = os.path.dirname(target)
         if folder not in self._safe_dirs:
             current = self._mirror
-            for part in rel_path.split("/")[:-1]:
+            for part in parts[:-1]:
                 current = current / part
                 if current.is_symlink() or (current.exists() and not current.is_dir()):
                     raise PathBlocked(f"{current} is in the way")
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self._safe_dirs.add(folder)
         try:
             info = os.lstat(target)
         except FileNotFoundError:
-            return target, None
+            return Path(target), None
         if stat.S_ISDIR(info.st_mode):
             raise PathBlocked(f"a folder is in the way at {target}")
-        return target, info
+        return Path(target), info
 
     def _prune_dirs(self) -> None:
         for folder in sorted(self._touched_dirs, key=lambda p: len(p.parts), reverse=True):
@@ -1000,7 +1002,7 @@ class Syncer:
                     current.rmdir()
                 except OSError:
                     break
-                self._safe_dirs.discard(current)
+                self._safe_dirs.discard(str(current))
                 current = current.parent
         self._touched_dirs.clear()
 
@@ -1306,9 +1308,9 @@ class Syncer:
         os.replace(part, target)
         info = os.stat(target)
         self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
-        self._ledger.touched(target.parent)
+        self._ledger.touched(os.path.dirname(target))
         self._ledger.flush_when_due()
-        self._changed.add(target)
+        self._changed.add(str(target))
 
     def _save_last_sync(self, generation: object, problems: int, *, settled: bool) -> None:
         """Record a good sync. ``settled``: the mirror now holds the manifest's current state
@@ -1406,7 +1408,7 @@ class _Ledger:
         self._flush_filesystem = flush_filesystem
         self._every_s = every_s
         self._rows: dict[str, dict[str, Any] | None] = {}
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
         self._flushed = time.monotonic()
 
     def installed(
@@ -1426,15 +1428,15 @@ class _Ledger:
     def forgotten(self, doc_id: str) -> None:
         self._rows[doc_id] = None
 
-    def touched(self, *folders: Path) -> None:
-        self._folders.update(folders)
+    def touched(self, *folders: Path | str) -> None:
+        self._folders.update(map(str, folders))
 
     def flush_when_due(self) -> None:
         if len(self._rows) >= 1000 or time.monotonic() - self._flushed >= self._every_s:
             self.flush()
 
     def flush(self) -> None:
-        folders = [folder for folder in self._folders if folder.is_dir()]
+        folders = [Path(folder) for folder in self._folders if os.path.isdir(folder)]
         if folders and self._flush_filesystem is not None:
             self._flush_filesystem(folders[0])  # the mirror is one filesystem (renames work)
         else:
@@ -1463,10 +1465,11 @@ class _Ledger:
                     .execution_options(synchronize_session=False)
                 )
             if upserts:
-                statement = sqlite_insert(MirrorFile)
-                session.execute(
+                files = _table(MirrorFile)
+                statement = sqlite_insert(files)
+                session.connection().execute(
                     statement.on_conflict_do_update(
-                        index_elements=[MirrorFile.doc_id],
+                        index_elements=[files.c.doc_id],
                         set_={
                             name: statement.excluded[name]
                             for name in upserts[0]
