@@ -3,6 +3,7 @@ rep edits, withdrawals, metered mode, pause and resume, progress, offline and a 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -342,6 +343,41 @@ def test_pause_keeps_the_part_and_resume_continues_with_range(
     assert "Range" not in big_requests[0].headers
     assert big_requests[1].headers["Range"].startswith("bytes=")
     assert results[0].bytes == sum(len(v) for v in documents(root).values())
+
+
+def test_a_pause_among_small_files_resumes_with_one_request_for_the_rest(
+    hub: RunningHub, client: ClientHome, root: Path
+) -> None:
+    for n in range(30):
+        write(root, f"Notes/{n:02}.txt", f"note {n} ".encode() * 50)
+    hub.rescan()
+    log = RequestLog()
+    control = SyncControl()
+    paused_on = _doc_id(hub, "Notes/05.txt")
+    writer = PausingWriter(control, paused_on)
+    results: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            client.sync(hub, log, control=control, open_part=writer, jobs=1)
+        )
+    )
+    worker.start()
+    assert writer.paused.wait(30)
+    assert control.wait_paused(30)
+    shared = [r for r in log.file_requests() if r.method == "POST"]
+    assert len(shared) == 1 and len(log.file_requests()) == 1
+    control.resume()
+    worker.join(60)
+    assert results and results[0].ok
+    assert client.mirror() == documents(root)
+    # The rest came in one more shared request: not the files the first one brought.
+    first, second = log.file_requests()
+    assert (first.method, second.method) == ("POST", "POST")
+    asked_first = [f["id"] for f in json.loads(first.content)["files"]]
+    asked_second = [f["id"] for f in json.loads(second.content)["files"]]
+    assert sorted(asked_first) == sorted(e.doc_id for e in entries(client).values())
+    assert paused_on not in asked_second
+    assert set(asked_second) < set(asked_first)
 
 
 def _doc_id(hub: RunningHub, rel_path: str) -> str:

@@ -1076,35 +1076,52 @@ class Syncer:
     def _fetch_many(
         self, jobs: list[_Job], meter: _ProgressMeter
     ) -> list[tuple[_Job, Path | Exception]]:
-        """Download ``jobs`` (one request for all when there are several); each ends as its
-        verified ``.part`` or the error that stopped it. What the shared request did not bring
-        (it broke off, a checksum failed, the sync was paused) is fetched on its own."""
-        done: dict[int, tuple[_Job, Path | Exception]] = {}
-        if len(jobs) > 1 and self._control._begin_transfer():
+        """Download ``jobs`` (shared requests while there are several); each ends as its
+        verified ``.part`` or the error that stopped it. A pause ends a shared request after
+        the file in hand, and the next one, after the pause, asks for the rest. What shared
+        requests did not bring (one broke off, a checksum failed, an older hub) is fetched on
+        its own."""
+        done: dict[int, Path | Exception] = {}
+        waiting = jobs
+        while len(waiting) > 1 and not self._abort.is_set() and self._control._begin_transfer():
             try:
-                with self._source.open_many([job.want.document() for job in jobs]) as deliveries:
-                    for job, delivery in zip(jobs, deliveries, strict=False):
-                        outcome = self._take_delivery(job.want, delivery, meter)
-                        done[id(job)] = (job, outcome)
-                        if isinstance(outcome, StorageError) or self._stopping():
-                            break
+                self._fetch_together(waiting, meter, done)
             except (StreamInterrupted, SourceUnreachable) as exc:
                 log.info("fetching files one by one after: %s", exc)
+                break
             except Exception as exc:  # a refused token, or a bug: no file of these goes in
-                return [(job, done.get(id(job), (job, exc))[1]) for job in jobs]
+                return [(job, done.get(id(job), exc)) for job in jobs]
             finally:
                 self._control._end_transfer()
+            left = [job for job in waiting if id(job) not in done]
+            if len(left) == len(waiting) or any(
+                isinstance(outcome, StorageError) for outcome in done.values()
+            ):
+                break
+            waiting = left
+        storage = next((o for o in done.values() if isinstance(o, StorageError)), None)
         results: list[tuple[_Job, Path | Exception]] = []
         for job in jobs:
-            delivered = done.get(id(job))
-            if delivered is not None and not isinstance(delivered[1], ChecksumMismatch):
-                results.append(delivered)
-                continue
-            try:
-                results.append((job, self._fetch(job, meter)))
-            except Exception as exc:
-                results.append((job, exc))
+            outcome = done.get(id(job))
+            if outcome is None or isinstance(outcome, ChecksumMismatch):
+                try:
+                    # The disk is full: a file alone would only find that out again.
+                    outcome = storage if storage is not None else self._fetch(job, meter)
+                except Exception as exc:
+                    outcome = exc
+            results.append((job, outcome))
         return results
+
+    def _fetch_together(
+        self, jobs: list[_Job], meter: _ProgressMeter, done: dict[int, Path | Exception]
+    ) -> None:
+        """One shared request for ``jobs``; records each file it brought whole in ``done``."""
+        with self._source.open_many([job.want.document() for job in jobs]) as deliveries:
+            for job, delivery in zip(jobs, deliveries, strict=False):
+                outcome = self._take_delivery(job.want, delivery, meter)
+                done[id(job)] = outcome
+                if isinstance(outcome, StorageError) or self._stopping():
+                    return
 
     def _made_durable(
         self, outcomes: list[tuple[_Job, Path | Exception]]
