@@ -3,7 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, String, text
+from sqlalchemy import Connection, String, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fieldkit.core.catalog import (
@@ -13,7 +14,13 @@ from fieldkit.core.catalog import (
     CatalogFile,
     LibraryFolder,
 )
-from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
+from fieldkit.core.db import (
+    make_engine,
+    read_session_factory,
+    session_factory,
+    sqlite_url,
+    upgrade_schema,
+)
 from fieldkit.core.errors import StorageError
 
 
@@ -118,4 +125,63 @@ def test_read_then_write_waits_for_another_writer_instead_of_failing(tmp_path: P
     assert errors == []
     with sessions.begin() as session:
         assert session.query(LibraryFolder).count() == 2
+    engine.dispose()
+
+
+def test_a_reader_neither_waits_for_nor_holds_up_a_writer(tmp_path: Path) -> None:
+    """A read completes while another connection holds a write transaction, and sees the last
+    committed state; a writer goes ahead while a read transaction is open."""
+    import threading
+
+    engine = make_engine(sqlite_url(tmp_path / "r.sqlite3"))
+    upgrade_schema(engine, CatalogBase, CATALOG_SCHEMA_VERSION, CATALOG_MIGRATIONS)
+    sessions = session_factory(engine)
+    readers = read_session_factory(engine)
+    with sessions.begin() as session:
+        session.add(LibraryFolder(path="/committed", kind="personal"))
+
+    def read_paths() -> list[str]:
+        with readers.begin() as session:
+            return sorted(session.scalars(select(LibraryFolder.path)))
+
+    seen: list[list[str]] = []
+    with sessions.begin() as writing:  # holds the write lock until the block ends
+        writing.add(LibraryFolder(path="/not yet committed", kind="personal"))
+        writing.flush()
+        reader = threading.Thread(target=lambda: seen.append(read_paths()))
+        reader.start()
+        reader.join(10)  # the busy timeout is 30 s: a reader that waited would still be here
+        assert not reader.is_alive()
+    assert seen == [["/committed"]]
+
+    with readers.begin() as reading:
+        paths = reading.scalars(select(LibraryFolder.path).order_by(LibraryFolder.path)).all()
+        assert paths == ["/committed", "/not yet committed"]
+        written = threading.Event()
+
+        def write() -> None:
+            with sessions.begin() as session:
+                session.add(LibraryFolder(path="/while reading", kind="personal"))
+            written.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert written.wait(10)
+        writer.join()
+    assert len(read_paths()) == 3
+    engine.dispose()
+
+
+def test_a_write_in_a_reader_fails_and_the_connection_writes_again_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "q.sqlite3"))
+    upgrade_schema(engine, CatalogBase, CATALOG_SCHEMA_VERSION, CATALOG_MIGRATIONS)
+    readers = read_session_factory(engine)
+    with pytest.raises(OperationalError, match="readonly"), readers.begin() as session:
+        session.add(LibraryFolder(path="/by mistake", kind="personal"))
+    with session_factory(engine).begin() as session:  # the same pooled connection, writing
+        session.add(LibraryFolder(path="/on purpose", kind="personal"))
+    with readers.begin() as session:
+        assert session.scalars(select(LibraryFolder.path)).all() == ["/on purpose"]
     engine.dispose()

@@ -18,7 +18,13 @@ from fieldkit.core.catalog import (
     CatalogBase,
     KeyValue,
 )
-from fieldkit.core.db import make_engine, session_factory, sqlite_url, upgrade_schema
+from fieldkit.core.db import (
+    make_engine,
+    read_session_factory,
+    session_factory,
+    sqlite_url,
+    upgrade_schema,
+)
 from fieldkit.core.home import HomePaths
 from fieldkit.core.index import SearchIndex
 from fieldkit.core.library import ARCHIVE, MIRROR, Library
@@ -45,6 +51,8 @@ class Client:
     outbox: Outbox
     # Searches go first: background scans pause while one runs (see fieldkit.core.pacing).
     pacer: Pacer
+    # Sessions for units of work that only read (see fieldkit.core.db.read_session_factory).
+    readers: sessionmaker[Session]
     signals: UsageSignals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +84,7 @@ def open_client(home: HomePaths, *, index: SearchIndex | None = None) -> Client:
     engine = make_engine(sqlite_url(home.catalog_db))
     upgrade_schema(engine, CatalogBase, CATALOG_SCHEMA_VERSION, CATALOG_MIGRATIONS)
     sessions = session_factory(engine)
+    readers = read_session_factory(engine)
     settings = _load_settings(sessions)
     index = index if index is not None else SearchIndex(home.index_dir)
     pacer = Pacer()
@@ -98,10 +107,11 @@ def open_client(home: HomePaths, *, index: SearchIndex | None = None) -> Client:
         settings=settings,
         pool_factory=make_pool,
         pacer=pacer,
+        readers=readers,
     )
     library.ensure_folder(home.mirror_dir, MIRROR)
     library.ensure_folder(home.archive_dir, ARCHIVE)
-    return Client(home, engine, sessions, settings, index, library, Outbox(engine), pacer)
+    return Client(home, engine, sessions, settings, index, library, Outbox(engine), pacer, readers)
 
 
 def _load_settings(sessions: sessionmaker[Session]) -> Settings:

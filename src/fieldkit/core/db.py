@@ -3,6 +3,10 @@
 SQLite is set up the way the SQLAlchemy docs recommend for Python's sqlite3 driver: the driver's
 own legacy transaction handling is switched off and SQLAlchemy emits BEGIN itself, so SAVEPOINTs
 and rollbacks behave. Every connection gets WAL, foreign keys and a busy timeout.
+
+A unit of work takes SQLite's write lock as it begins (``BEGIN IMMEDIATE``), unless its sessions
+come from ``read_session_factory``: those begin a deferred, query-only transaction, which reads
+the last committed state without waiting for a writer or holding one up.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from fieldkit.core.errors import StorageError
 log = logging.getLogger(__name__)
 
 Migration = Callable[[Connection], None]
+
+# Execution option of the engine behind read_session_factory's sessions.
+READ_ONLY = "fieldkit_read_only"
 
 
 def utcnow() -> datetime:
@@ -86,14 +93,29 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # Reads only: in WAL mode a deferred transaction never waits for the write lock.
+            # query_only makes a write in it fail at once instead of upgrading the transaction
+            # (which is what fails with "database is locked" below).
+            conn.exec_driver_sql("PRAGMA query_only=ON")
+            conn.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
         # writes fails at once with "database is locked" when another connection committed in
         # between (the busy timeout cannot help it); an immediate one waits its turn instead.
+        conn.exec_driver_sql("PRAGMA query_only=OFF")  # the connection may have been a reader's
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Any]:
+    """Sessions for units of work that only read: on SQLite they neither wait for the write lock
+    nor take it (a scan reading the catalog does not hold up the writers, or queue behind them),
+    and a write in them fails."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def upgrade_schema(

@@ -157,8 +157,11 @@ class Library:
         pool_factory: Callable[[], ExtractionPool],
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         pacer: Pacer | None = None,
+        readers: sessionmaker[Session] | None = None,
     ) -> None:
         self._home = home
+        # Units of work that only read (no write lock taken or waited for).
+        self._readers = readers if readers is not None else sessions
         # The scan steps aside between chunks while a search runs.
         self._pacer = pacer if pacer is not None else Pacer()
         self._sessions = sessions
@@ -217,7 +220,7 @@ class Library:
         self._index.apply(add=(), delete=doc_ids)
 
     def folders(self) -> tuple[FolderInfo, ...]:
-        with self._sessions.begin() as session:
+        with self._readers.begin() as session:
             rows = session.scalars(select(LibraryFolder).order_by(LibraryFolder.id)).all()
             infos = []
             for folder in rows:
@@ -506,7 +509,7 @@ class Library:
         return self._index.search(request)
 
     def status(self) -> LibraryStatus:
-        with self._sessions.begin() as session:
+        with self._readers.begin() as session:
             states = session.scalars(select(CatalogFile.state)).all()
         health = self._index.open()
         problem = self._index_problem if health.ok else health.reason
@@ -520,7 +523,7 @@ class Library:
         )
 
     def failures(self) -> tuple[FailedFile, ...]:
-        with self._sessions.begin() as session:
+        with self._readers.begin() as session:
             rows = session.execute(
                 select(LibraryFolder.path, CatalogFile.rel_path, CatalogFile.reason)
                 .join(LibraryFolder)
@@ -532,12 +535,12 @@ class Library:
     # -- helpers -----------------------------------------------------------------------------
 
     def _load_folders(self) -> list[tuple[int, str, Path]]:
-        with self._sessions.begin() as session:
+        with self._readers.begin() as session:
             rows = session.scalars(select(LibraryFolder).order_by(LibraryFolder.id)).all()
             return [(f.id, f.kind, Path(f.path)) for f in rows]
 
     def _load_catalog(self) -> dict[tuple[int, str], _KnownFile]:
-        with self._sessions.begin() as session:
+        with self._readers.begin() as session:
             rows = session.execute(
                 select(
                     CatalogFile.folder_id,
@@ -555,7 +558,7 @@ class Library:
 
     def _load_mirror_entries(self) -> dict[str, _DocMeta]:
         today = self._today()
-        with self._sessions.begin() as session:
+        with self._readers.begin() as session:
             entries = session.scalars(select(MirrorEntry)).all()
             titles = {e.doc_id: (e.title or PurePosixPath(e.rel_path).stem) for e in entries}
             result: dict[str, _DocMeta] = {}

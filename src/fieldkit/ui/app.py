@@ -269,7 +269,7 @@ def _freshness_lookup(client: Client) -> Callable[[str], FreshnessReport]:
     def lookup(doc_id: str) -> FreshnessReport:
         return read_freshness(
             client.home,
-            client.sessions,
+            client.readers,  # reads only: never queued behind a sync or a scan writing
             expiring_days=client.settings.expiring_days,
             now=utc_now(),
             only=[doc_id],
