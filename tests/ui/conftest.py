@@ -3,6 +3,7 @@ real files, and the whole GUI graph built by the same composition root the app u
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ def widgets_deleted_within_their_test(qapp: QApplication) -> Iterator[None]:
     """
     yield
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    # Cycles holding Qt objects are collected here, on the GUI thread: left to a later
+    # collection, one may run on a task runner's thread and delete widgets there (a crash).
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,7 @@ def test_the_first_window_lists_the_library_before_the_client_opens(
         open_client=open_after_the_listing,
         list_library=loader.list_newest,
     )
+    qtbot.addWidget(launch.shell)  # deleted on this thread when the test ends
     try:
         with qtbot.waitSignal(launch.listed, timeout=20_000):
             launch.start()
@@ -68,6 +69,7 @@ def test_the_first_window_lists_the_library_before_the_client_opens(
         assert sorted(h.title for h in results.shown_results().hits) == sorted(NEWEST)
     finally:
         launch.close()
+        launch.deleteLater()
 
 
 def test_typing_before_the_listing_arrives_keeps_the_first_window_for_the_search(
@@ -93,6 +95,7 @@ def test_typing_before_the_listing_arrives_keeps_the_first_window_for_the_search
     launch = Launch(
         home, qsettings, build=build, open_client=never_opens, list_library=list_after_typing
     )
+    qtbot.addWidget(launch.shell)
     listed: list[bool] = []
     launch.listed.connect(lambda: listed.append(True))
     with qtbot.waitSignal(launch.failed, timeout=20_000):
@@ -102,7 +105,7 @@ def test_typing_before_the_listing_arrives_keeps_the_first_window_for_the_search
     assert listings and listings[0] is not None  # it was listed, but not shown over the search
     assert listed == []
     assert launch.shell.results_view is None
-    launch.shell.close()
+    launch.deleteLater()
 
 
 def test_a_new_home_has_nothing_to_list(tmp_path: Path) -> None:

@@ -115,11 +115,15 @@ class ShellWindow(QMainWindow):
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing stays in the search field
         self._layout.insertWidget(1, view, 1)
         view.setVisible(not self.search_field.text().strip())  # now, not when laid out
-        # What the rep types is searched once the window is ready; the newest list is not that.
-        self.search_field.textChanged.connect(lambda text: view.setVisible(not text.strip()))
+        self.search_field.textChanged.connect(self._on_search_field_text_changed)
         self._layout.setStretchFactor(self.message, 0)
         self.message.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.results_view = view
+
+    def _on_search_field_text_changed(self, text: str) -> None:
+        # What the rep types is searched once the window is ready; the newest list is not that.
+        if self.results_view is not None:
+            self.results_view.setVisible(not text.strip())
 
 
 class Launch(QObject):
