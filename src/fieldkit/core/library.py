@@ -61,6 +61,7 @@ _APPLY_PARTS = 8
 _APPLY_CHARS = 50_000_000
 _IN_CHUNK = 500  # values per SQL IN list
 _SCAN_CHUNK = 200  # files the reconcile scan looks at between pauses (a few ms)
+_SCAN_PART = 2000  # catalog rows it reads between pauses
 _UNREADABLE = "can't be read"
 
 
@@ -540,8 +541,10 @@ class Library:
             return [(f.id, f.kind, Path(f.path)) for f in rows]
 
     def _load_catalog(self) -> dict[tuple[int, str], _KnownFile]:
+        known: dict[tuple[int, str], _KnownFile] = {}
+        # A read transaction holds no lock, so the scan can pause between parts of it.
         with self._readers.begin() as session:
-            rows = session.execute(
+            result = session.execute(
                 select(
                     CatalogFile.folder_id,
                     CatalogFile.rel_path,
@@ -551,10 +554,14 @@ class Library:
                     CatalogFile.doc_id,
                     CatalogFile.state,
                     CatalogFile.meta_key,
-                )
-            ).all()
-        # The rows themselves (named tuples): a dict per row cost a fifth of the scan.
-        return {(r.folder_id, r.rel_path): r for r in rows}
+                ),
+                execution_options={"yield_per": _SCAN_PART},
+            )
+            for part in result.partitions():
+                # The rows themselves (named tuples): a dict per row cost a fifth of the scan.
+                known.update(((r.folder_id, r.rel_path), r) for r in part)
+                self._pacer.pause()
+        return known
 
     def _load_mirror_entries(self) -> dict[str, _DocMeta]:
         today = self._today()
