@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
@@ -62,8 +65,57 @@ def snippet_runs(snippet: str) -> list[tuple[str, bool]]:
     return [(text, bold) for text, bold in cleaned if text]
 
 
+@dataclass(frozen=True)
+class _Fonts:
+    """The fonts of a result row and their metrics, made once per view font (a row is painted
+    at every keystroke; building these for each row was a fifth of a repaint)."""
+
+    base: QFont
+    bold: QFont
+    title: QFont
+    withdrawn: QFont
+    base_metrics: QFontMetrics
+    bold_metrics: QFontMetrics
+    title_metrics: QFontMetrics
+    line: int
+    gap: int
+
+    @classmethod
+    def of(cls, font: QFont) -> _Fonts:
+        base = QFont(font)
+        bold = QFont(base)
+        bold.setWeight(QFont.Weight.Bold)
+        title = QFont(base)
+        title.setWeight(QFont.Weight.DemiBold)
+        withdrawn = QFont(title)
+        withdrawn.setStrikeOut(True)
+        base_metrics = QFontMetrics(base)
+        return cls(
+            base,
+            bold,
+            title,
+            withdrawn,
+            base_metrics,
+            QFontMetrics(bold),
+            QFontMetrics(title),
+            base_metrics.lineSpacing(),
+            base_metrics.horizontalAdvance("    "),
+        )
+
+
 class ResultDelegate(QStyledItemDelegate):
     """Paints the Document column: format icon, title, and one line of snippet."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fonts: dict[str, _Fonts] = {}
+
+    def _fonts_for(self, font: QFont) -> _Fonts:
+        key = font.key()
+        fonts = self._fonts.get(key)
+        if fonts is None:
+            fonts = self._fonts[key] = _Fonts.of(font)
+        return fonts
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         metrics = QFontMetrics(option.font)
@@ -97,19 +149,18 @@ class ResultDelegate(QStyledItemDelegate):
 
         left = icon_rect.right() + _PAD + 2
         width = rect.right() - _PAD - left
-        base_font = QFont(option.font)
-        title_font = QFont(base_font)
-        title_font.setWeight(QFont.Weight.DemiBold)
-        title_font.setStrikeOut(hit.status == "withdrawn")
-        line = QFontMetrics(base_font).lineSpacing()
+        fonts = self._fonts_for(option.font)
+        base_font = fonts.base
+        title_font = fonts.withdrawn if hit.status == "withdrawn" else fonts.title
+        line = fonts.line
         title_rect = QRect(left, rect.top() + _PAD - 1, width, line)
 
         # Line 1: the title, then where it lives and its version, muted.
         suffix = "  ·  ".join(p for p in (_version(hit.version), hit.folder) if p)
-        base_metrics = QFontMetrics(base_font)
+        base_metrics = fonts.base_metrics
         suffix_width = min(base_metrics.horizontalAdvance(suffix), width * 2 // 5) if suffix else 0
-        title_metrics = QFontMetrics(title_font)
-        gap = base_metrics.horizontalAdvance("    ") if suffix else 0
+        title_metrics = fonts.title_metrics
+        gap = fonts.gap if suffix else 0
         title = title_metrics.elidedText(
             hit.title, Qt.TextElideMode.ElideRight, width - suffix_width - gap
         )
@@ -126,9 +177,9 @@ class ResultDelegate(QStyledItemDelegate):
 
         # Line 2: the snippet with the matches in bold, else the file name.
         snippet = str(index.data(SNIPPET_ROLE) or "")
-        runs = snippet_runs(snippet) or [(Path(hit.path).name, False)]
+        runs = list(_cached_runs(snippet)) or [(Path(hit.path).name, False)]
         snippet_rect = QRect(left, title_rect.bottom() + 1, width, line)
-        self._paint_runs(painter, snippet_rect, runs, base_font, palette, muted_role, text_role)
+        self._paint_runs(painter, snippet_rect, runs, fonts, palette, muted_role, text_role)
         painter.restore()
 
     @staticmethod
@@ -136,18 +187,16 @@ class ResultDelegate(QStyledItemDelegate):
         painter: QPainter,
         rect: QRect,
         runs: list[tuple[str, bool]],
-        font: QFont,
+        fonts: _Fonts,
         palette: QPalette,
         plain_role: QPalette.ColorRole,
         bold_role: QPalette.ColorRole,
     ) -> None:
-        bold_font = QFont(font)
-        bold_font.setWeight(QFont.Weight.Bold)
-        runs = _lead_to_first_match(runs, QFontMetrics(font), rect.width())
+        runs = _lead_to_first_match(runs, fonts.base_metrics, rect.width())
         x = rect.left()
         for text, bold in runs:
-            run_font = bold_font if bold else font
-            metrics = QFontMetrics(run_font)
+            run_font = fonts.bold if bold else fonts.base
+            metrics = fonts.bold_metrics if bold else fonts.base_metrics
             room = rect.right() - x
             if room <= metrics.horizontalAdvance("…"):
                 break
@@ -161,6 +210,12 @@ class ResultDelegate(QStyledItemDelegate):
             x += metrics.horizontalAdvance(shown)
             if shown != text:
                 break
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_runs(snippet: str) -> tuple[tuple[str, bool], ...]:
+    # Each visible row's snippet is parsed at every paint (scrolling, hovering, selecting).
+    return tuple(snippet_runs(snippet))
 
 
 def _lead_to_first_match(
