@@ -11,9 +11,11 @@ from pytestqt.qtbot import QtBot
 from ui_support import RecordingLauncher
 
 from fieldkit.core.client import Client
+from fieldkit.core.pacing import Pacer
 from fieldkit.ui.app import Gui, build_gui
 from fieldkit.ui.foreground import LONGEST_HOLD_MS
 from fieldkit.ui.search_view import SearchView
+from fieldkit.ui.tasks import TaskRunner
 
 
 @pytest.fixture
@@ -76,3 +78,18 @@ def test_no_results_page_releases_at_once(qtbot: QtBot, gui: Gui, client: Client
     qtbot.waitUntil(lambda: shown_query(view) == "zyxwvut")
     assert view.results_stack.currentIndex() != 0  # the empty page, not the results
     assert not client.pacer.busy
+
+
+def test_a_background_task_waits_to_start_while_a_search_is_on_its_way(qtbot: QtBot) -> None:
+    pacer = Pacer(max_wait_s=30)
+    runner = TaskRunner(threads=1, pacer=pacer)
+    started = threading.Event()
+    results: list[str] = []
+    try:
+        pacer.begin()  # a search is on its way
+        runner.run(lambda: started.set() or "scanned", results.append)
+        assert not started.wait(0.3)
+        pacer.end()  # its results are painted
+        qtbot.waitUntil(lambda: results == ["scanned"])
+    finally:
+        runner.shutdown()

@@ -146,9 +146,13 @@ def build_gui(
     export_picker: ExportPicker = pick_export_path,
 ) -> Gui:
     tokens = tokens if tokens is not None else TokenStore(client.home)
-    runner = runner if runner is not None else TaskRunner(threads=2)
+    # Background tasks (and previews) wait to start while a search is on its way; searches
+    # have their own runner, which must not.
+    runner = runner if runner is not None else TaskRunner(threads=2, pacer=client.pacer)
     # PDFium is not thread-safe: previews render one at a time.
-    preview_runner = preview_runner if preview_runner is not None else TaskRunner(threads=1)
+    preview_runner = (
+        preview_runner if preview_runner is not None else TaskRunner(threads=1, pacer=client.pacer)
+    )
     sync_runner = sync_runner if sync_runner is not None else TaskRunner(threads=1)
     # One search at a time runs (the view keeps at most one in flight).
     search_runner = search_runner if search_runner is not None else TaskRunner(threads=1)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from fieldkit.core.errors import FieldkitError
+from fieldkit.core.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,12 @@ class TaskRunner(QObject):
     task_failed = Signal(BaseException)
     _task_done = Signal(_Outcome)
 
-    def __init__(self, *, threads: int = 2, parent: QObject | None = None) -> None:
+    def __init__(
+        self, *, threads: int = 2, pacer: Pacer | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
+        # With a pacer, a task waits to start while a search the rep is waiting for runs.
+        self._pacer = pacer
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
         self._ids = itertools.count(1)
@@ -67,7 +72,11 @@ class TaskRunner(QObject):
         self._callbacks[task_id] = (on_result, on_error)
         if owner is not None:
             owner.destroyed.connect(lambda: self._callbacks.pop(task_id, None))
-        self._pool.start(lambda: self._task_done.emit(_execute(task_id, fn)))
+        pacer = self._pacer
+        if pacer is not None:
+            self._pool.start(lambda: self._task_done.emit(_execute(task_id, fn, pacer)))
+        else:
+            self._pool.start(lambda: self._task_done.emit(_execute(task_id, fn)))
 
     def pending(self) -> int:
         """Tasks started whose callbacks have not run yet."""
@@ -120,7 +129,9 @@ class InlineTaskRunner(TaskRunner):
             self._deliver_error(outcome.error, on_error)
 
 
-def _execute(task_id: int, fn: Callable[[], Any]) -> _Outcome:
+def _execute(task_id: int, fn: Callable[[], Any], pacer: Pacer | None = None) -> _Outcome:
+    if pacer is not None:
+        pacer.pause()
     try:
         return _Outcome(task_id, fn(), None)
     except Exception as exc:
