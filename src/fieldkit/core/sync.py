@@ -1166,17 +1166,22 @@ class Syncer:
         try:
             with self._open_part(part) as handle:
                 offset = self._copy_chunks(stream.chunks, handle, 0, hasher, want.document(), meter)
-                handle.flush()
-                if self._flush_filesystem is None:
-                    os.fsync(handle.fileno())
+                self._settle(handle)
         except OSError as exc:
             _remove_part(part)
             raise _storage_error(want, part, exc) from exc
-        if offset != want.size or hasher.hexdigest() != want.sha256:
-            _remove_part(part)
-            raise ChecksumMismatch(
-                "the downloaded file did not match its checksum, so it was not installed"
-            )
+        try:
+            _check_complete(want, offset, hasher)
+        except ChecksumMismatch:
+            _remove_part(part)  # a shared request's file is fetched again from the start
+            raise
+
+    def _settle(self, handle: BinaryIO) -> None:
+        """Flush a written ``.part``; fsync it unless :meth:`_made_durable` flushes the
+        filesystem for it."""
+        handle.flush()
+        if self._flush_filesystem is None:
+            os.fsync(handle.fileno())
 
     def _copy_chunks(
         self,
@@ -1252,16 +1257,11 @@ class Syncer:
                             hasher, offset = hashlib.sha256(), 0
                     finally:
                         self._control._end_transfer()
-                handle.flush()
-                if self._flush_filesystem is None:
-                    os.fsync(handle.fileno())
+                self._settle(handle)
         except OSError as exc:
             _remove_part(part)
             raise _storage_error(want, part, exc) from exc
-        if offset != want.size or hasher.hexdigest() != want.sha256:
-            raise ChecksumMismatch(
-                "the downloaded file did not match its checksum, so it was not installed"
-            )
+        _check_complete(want, offset, hasher)
 
     def _receive(
         self,
@@ -1623,6 +1623,13 @@ def _syncfs_function() -> Callable[[Path], None] | None:
             os.close(fd)
 
     return flush
+
+
+def _check_complete(want: _Wanted, offset: int, hasher: Any) -> None:
+    if offset != want.size or hasher.hexdigest() != want.sha256:
+        raise ChecksumMismatch(
+            "the downloaded file did not match its checksum, so it was not installed"
+        )
 
 
 def _part_name(want: _Wanted) -> str:
