@@ -10,7 +10,7 @@ query time (``analyze``), so a query word and a document word meet as the same t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -129,31 +129,32 @@ def term_positions(text: str) -> dict[str, list[int]]:
     """Each index term of ``text`` with its positions: what ``WordAnalyzer`` yields for a
     field value, grouped by term, at a fraction of the cost (the words are found by one
     ``findall`` and each distinct spelling is analysed once per process)."""
-    words = _WORDS(text)
-    term_of = _TERM_OF
-    unseen = set(words).difference(term_of)
-    if unseen:
-        if len(term_of) + len(unseen) > _TERM_OF_MAX:
-            term_of.clear()
-            unseen = set(words)
-        for word in unseen:
-            term_of[word] = analyze_token(word)
-    return _grouped(filter(None, map(term_of.__getitem__, words)))
+    return _positions_by_term(text, _TERM_OF, analyze_token)
 
 
 def utf8_term_positions(text: str) -> dict[bytes, list[int]]:
     """``term_positions`` with each term as the index stores it (UTF-8): the index writer's
     form, each spelling's bytes made once per process rather than once per document."""
+    return _positions_by_term(text, _UTF8_TERM_OF, _utf8_term)
+
+
+def _utf8_term(word: str) -> bytes | None:
+    term = analyze_token(word)
+    return None if term is None else term.encode("utf-8")
+
+
+def _positions_by_term(
+    text: str, term_of: dict[str, _T | None], analyse: Callable[[str], _T | None]
+) -> dict[_T, list[int]]:
+    """The positions of each term of ``text``; ``term_of`` caches ``analyse`` per spelling."""
     words = _WORDS(text)
-    term_of = _UTF8_TERM_OF
     unseen = set(words).difference(term_of)
     if unseen:
         if len(term_of) + len(unseen) > _TERM_OF_MAX:
             term_of.clear()
             unseen = set(words)
         for word in unseen:
-            term = analyze_token(word)
-            term_of[word] = None if term is None else term.encode("utf-8")
+            term_of[word] = analyse(word)
     return _grouped(filter(None, map(term_of.__getitem__, words)))
 
 
