@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QSettings, QtMsgType
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 from ui_support import RecordingLauncher, write_library
 
 from fieldkit.core.client import Client, open_client
 from fieldkit.core.home import HomePaths
+from fieldkit.ui.app import Gui, build_gui
 
 # The offscreen platform plugin says these of the windows it shows; they are not about our code.
 _PLATFORM_NOISE = (
@@ -84,3 +86,17 @@ def client(home: HomePaths, library_folder: Path) -> Iterator[Client]:
         report = client.library.index()
         assert (report.indexed, report.failed) == (3, 1), report
         yield client
+
+
+@pytest.fixture
+def gui(
+    qtbot: QtBot, client: Client, launcher: RecordingLauncher, qsettings: QSettings
+) -> Iterator[Gui]:
+    """The whole window for ``client``, started (no sync, no folder watching), closed after."""
+    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=False)
+    qtbot.addWidget(gui.window)
+    gui.window.show()
+    qtbot.waitExposed(gui.window)
+    gui.start(sync_now=False)
+    yield gui
+    gui.close()

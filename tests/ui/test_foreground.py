@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
-from ui_support import RecordingLauncher
 
 from fieldkit.core.client import Client
 from fieldkit.core.pacing import Pacer
-from fieldkit.ui.app import Gui, build_gui
+from fieldkit.ui.app import Gui
 from fieldkit.ui.foreground import LONGEST_HOLD_MS
 from fieldkit.ui.search_view import SearchView
 from fieldkit.ui.tasks import TaskRunner
-
-
-@pytest.fixture
-def gui(
-    qtbot: QtBot, client: Client, launcher: RecordingLauncher, qsettings: QSettings
-) -> Iterator[Gui]:
-    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=False)
-    qtbot.addWidget(gui.window)
-    gui.window.show()
-    gui.start(sync_now=False)
-    yield gui
-    gui.close()
 
 
 def shown_query(view: SearchView) -> str | None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -28,18 +26,6 @@ from fieldkit.ui.main_window import GEOMETRY_KEY
 from fieldkit.ui.preview import render_pdf_page
 from fieldkit.ui.results_model import ROW_ROLE
 from fieldkit.ui.search_view import SearchView
-
-
-@pytest.fixture
-def gui(
-    qtbot: QtBot, client: Client, launcher: RecordingLauncher, qsettings: QSettings
-) -> Iterator[Gui]:
-    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=False)
-    qtbot.addWidget(gui.window)
-    gui.window.show()
-    gui.start(sync_now=False)
-    yield gui
-    gui.close()
 
 
 def search(qtbot: QtBot, view: SearchView, text: str) -> None:

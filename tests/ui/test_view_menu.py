@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
-from ui_support import RecordingLauncher
 
-from fieldkit.core.client import Client
-from fieldkit.ui.app import Gui, build_gui
-
-
-@pytest.fixture
-def gui(
-    qtbot: QtBot, client: Client, launcher: RecordingLauncher, qsettings: QSettings
-) -> Iterator[Gui]:
-    gui = build_gui(client, launcher=launcher, qsettings=qsettings, watch=False)
-    qtbot.addWidget(gui.window)
-    gui.window.show()
-    qtbot.waitExposed(gui.window)
-    gui.start(sync_now=False)
-    yield gui
-    gui.close()
+from fieldkit.ui.app import Gui
 
 
 def view_menu(gui: Gui) -> QMenu:
