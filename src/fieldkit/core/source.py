@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldkit import __version__
 from fieldkit.core.catalog import FolderSourceFile, KeyValue
 from fieldkit.core.errors import AuthError, FieldkitError, OfflineError
+from fieldkit.core.hub_transport import HubTransport
 from fieldkit.core.manifest import Manifest, ManifestDocument, ManifestError, parse_manifest
 
 log = logging.getLogger(__name__)
@@ -124,16 +125,18 @@ class HubSource:
     ) -> None:
         self._url = normalize_hub_url(url)
         self._windows = windows
+        limits = httpx.Limits(
+            max_connections=connections + 1, max_keepalive_connections=connections + 1
+        )
         self._client = httpx.Client(
             base_url=self._url + "/api/v1",
             headers={"Authorization": f"Bearer {token}", "User-Agent": f"fieldkit/{__version__}"},
-            limits=httpx.Limits(
-                max_connections=connections + 1, max_keepalive_connections=connections + 1
-            ),
+            transport=HubTransport(limits=limits, secure=not self._url.startswith("http://")),
+            limits=limits,
             # No pool timeout: a download waiting for a free connection is not "offline".
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s, pool=None),
             event_hooks=dict(event_hooks or {}),
-            # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
+            # For proxies from the environment only (HubTransport does the hub's own TLS).
             verify=not self._url.startswith("http://"),
         )
 

@@ -1,0 +1,66 @@
+"""The hub client's transport: wide socket reads, httpx's errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import httpx
+import pytest
+from sync_support import AsgiServer
+
+from fieldkit.core.hub_transport import READ_SIZE, HubTransport
+from fieldkit.core.source import HubSource, SourceUnreachable
+
+BODY = os.urandom(3 * 1024 * 1024 + 17)
+LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/whole`` sends BODY in one piece; ``/cut`` promises BODY but stops a third of the way."""
+    assert scope["type"] == "http"
+    length = str(len(BODY)).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", length)]})
+    if scope["path"] == "/whole":
+        await send({"type": "http.response.body", "body": BODY})
+    else:
+        await send({"type": "http.response.body", "body": BODY[: len(BODY) // 3],
+                    "more_body": True})
+        raise ConnectionAbortedError("the hub went away mid-answer")
+
+
+def client(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, transport=HubTransport(limits=LIMITS, secure=False))
+
+
+def test_a_body_arrives_whole_in_pieces_wider_than_httpcores() -> None:
+    with AsgiServer(app) as server, client(server.url) as http:
+        for _ in range(2):  # the second on the kept-alive connection
+            with http.stream("GET", "/whole") as response:
+                pieces = list(response.iter_raw())
+            assert response.status_code == 200
+            assert b"".join(pieces) == BODY
+            assert max(map(len, pieces)) > 64 * 1024
+            assert max(map(len, pieces)) <= READ_SIZE
+
+
+def test_a_body_cut_off_is_an_httpx_transport_error() -> None:
+    with AsgiServer(app) as server, client(server.url) as http:
+        with http.stream("GET", "/cut") as response, pytest.raises(httpx.RemoteProtocolError):
+            for _ in response.iter_raw():
+                pass
+        # The pool goes on with a new connection.
+        assert http.get("/whole").content == BODY
+
+
+def test_no_hub_listening_is_a_connect_error_and_offline_for_the_sync() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        with client(url) as http, pytest.raises(httpx.ConnectError):
+            http.get("/whole")
+        with HubSource(url, "token") as source, pytest.raises(SourceUnreachable) as caught:
+            source.health()
+    assert "no connection" in str(caught.value)
