@@ -168,7 +168,8 @@ def test_merge_keeps_live_documents_and_renumbers(tmp_path: Path, count: int) ->
     for doc in batch[:split]:
         builder.add(record(doc))
     builder.finish()
-    writer.commit(mergetype=lambda _w, _s: [])
+    first = builder.finalize()
+    writer.commit(mergetype=lambda _w, _s: [first])
     writer = ix.writer(codec=W3Codec(compression=0))
     writer.delete_document(12)  # a short document: its length byte is exact
     builder = SegmentBuilder(writer)

@@ -36,6 +36,7 @@ from operator import sub
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Positions
@@ -45,9 +46,10 @@ from whoosh.system import _INT_SIZE, _SHORT_SIZE, pack_int, pack_long, pack_uint
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
+from fieldkit.core.index import fastpostings
 from fieldkit.core.index.analysis import WordAnalyzer, utf8_term_positions
 from fieldkit.core.index.model import IndexDocument
-from fieldkit.core.index.schema import record
+from fieldkit.core.index.schema import TEXT_FIELDS, record
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,11 @@ _ONE_POSITION: dict[int, bytes] = {}
 _STOP_GRACE_S = 5.0
 
 
+# Per term: docnums, weights, values (as Whoosh writes them) and, for the text fields, the
+# positions of the new documents' postings one after the other (for ``fastpostings``).
+_TermLists = tuple[list[int], list[float], list[Any], list[int]]
+
+
 class _Field:
     """The postings of one field gathered so far: per term, parallel lists."""
 
@@ -78,13 +85,13 @@ class _Field:
         self.fast = isinstance(analyzer, WordAnalyzer) and type(fieldobj.format) is Positions
         self.scorable = bool(fieldobj.scorable)
         self.fixedsize = fieldobj.format.fixed_value_size() if fieldobj.format else 0
-        self.terms: dict[bytes, tuple[list[int], list[float], list[Any]]] = {}
+        self.terms: dict[bytes, _TermLists] = {}
         self.lengths = bytearray()  # per docnum, as Whoosh stores them (one byte)
 
     def add(self, term: bytes, docnum: int, weight: float, value: Any) -> None:
         found = self.terms.get(term)
         if found is None:
-            self.terms[term] = ([docnum], [weight], [value])
+            self.terms[term] = ([docnum], [weight], [value], [])
         else:
             found[0].append(docnum)
             found[1].append(weight)
@@ -105,7 +112,7 @@ class _Field:
 
 
 def _add_positions(
-    terms: dict[bytes, tuple[list[int], list[float], list[Any]]],
+    terms: dict[bytes, _TermLists],
     docnum: int,
     positions: dict[bytes, list[int]],
 ) -> int:
@@ -129,11 +136,12 @@ def _add_positions(
         length += freq
         found = get(term)
         if found is None:
-            terms[term] = ([docnum], [weight], [value])
+            terms[term] = ([docnum], [weight], [value], list(poses))
         else:
             found[0].append(docnum)
             found[1].append(weight)
             found[2].append(value)
+            found[3].extend(poses)
     return length
 
 
@@ -151,6 +159,13 @@ class SegmentBuilder:
             (name, f) for name, f in self._schema.items() if f.column_type is not None
         ]
         self._vocabulary = array("I")
+        for name in TEXT_FIELDS:
+            if not self._field(name).fast:
+                raise ValueError(f"text field {name!r} is not analysed with positions")
+        # Text fields: the merged segments' posting arrays, then the arrays as written.
+        self._merged: dict[str, list[fastpostings.Part]] = {name: [] for name in TEXT_FIELDS}
+        self._fast: dict[str, fastpostings.FieldPostings] = {}
+        self._first_new: int | None = None  # the docnum of the first document added
 
     def _field(self, name: str) -> _Field:
         found = self._fields.get(name)
@@ -168,6 +183,8 @@ class SegmentBuilder:
         writer = self._writer
         pdw = self._pdw
         docnum = writer.docnum
+        if self._first_new is None:
+            self._first_new = docnum
         pdw.start_doc(docnum)
         for name in sorted(k for k in fields if not k.startswith("_")):
             value = fields[name]
@@ -195,7 +212,17 @@ class SegmentBuilder:
         writer._added = True
 
     def add_segment(self, reader: SegmentReader) -> None:
-        """Copy the live documents of one segment into the new one (a merge)."""
+        """Copy the live documents of one segment into the new one (a merge). Segments are
+        merged before any document is added."""
+        if self._first_new is not None:
+            raise ValueError("segments are merged before documents are added")
+        folder = getattr(self._writer.storage, "folder", None)
+        if folder is None:
+            raise ValueError("merging needs an index in a folder")
+        # Raises FastPostingsError when the file is missing or damaged: the index is rebuilt.
+        arrays = fastpostings.load(
+            fastpostings.path_for(Path(folder), reader.segment().segment_id())
+        )
         writer = self._writer
         pdw = self._pdw
         base = writer.docnum
@@ -239,12 +266,16 @@ class SegmentBuilder:
         writer._added = True
         if new == base:
             return
+        renumber = np.asarray(docmap, np.int64)
+        for name, parts in self._merged.items():
+            if name in arrays:
+                parts.append(fastpostings.merged_segment_part(arrays[name], renumber))
         fixedsizes = {name: self._field(name).fixedsize for name in names}
         for name, tbytes, (ids, weights, values) in segment_postings(reader, fixedsizes):
             field = self._field(name)
             found = field.terms.get(tbytes)
             if found is None:
-                found = field.terms[tbytes] = ([], [], [])
+                found = field.terms[tbytes] = ([], [], [], [])
             if deleted:
                 for d, w, v in zip(ids, weights, values, strict=True):
                     n = docmap[d]
@@ -265,6 +296,11 @@ class SegmentBuilder:
             field = self._fields[name]
             if not field.terms:
                 continue
+            if name in self._merged:
+                parts = list(self._merged.pop(name))
+                if self._first_new is not None:
+                    parts.append(fastpostings.new_documents_part(field.terms, self._first_new))
+                self._fast[name] = fastpostings.combine(parts)
             fw.start_field(name, field.obj)
             prefix = pack_ushort(fw._fieldid)
             keys, infos = _write_field(fw._postfile, field, self._writer.docnum)
@@ -286,6 +322,7 @@ class SegmentBuilder:
         if folder is not None:
             path = vocabulary_path(Path(folder), segment.segment_id())
             save_vocabulary(path, self._vocabulary)
+            fastpostings.save(fastpostings.path_for(Path(folder), segment.segment_id()), self._fast)
         return segment
 
 
@@ -443,7 +480,7 @@ def _write_field(
     infos: list[bytes] = []
     terms = field.terms
     for tbytes in sorted(terms):
-        ids, weights, values = terms[tbytes]
+        ids, weights, values, _positions = terms[tbytes]
         total = len(ids)
         if not total:
             continue

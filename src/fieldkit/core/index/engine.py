@@ -15,7 +15,6 @@ import heapq
 import json
 import logging
 import os
-import pickle
 import shutil
 import threading
 import weakref
@@ -28,11 +27,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import accumulate, chain, compress
+from itertools import chain
 from math import log
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
@@ -42,6 +43,7 @@ from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader,
 from whoosh.searching import Searcher
 
 from fieldkit.core.errors import UsageError
+from fieldkit.core.index import fastpostings
 from fieldkit.core.index.analysis import analyze
 from fieldkit.core.index.bulk import (
     VOCABULARY_FIELD,
@@ -72,7 +74,6 @@ log_ = logging.getLogger(__name__)
 VERSION_FILE = "fieldkit-index.json"
 INDEX_NAME = "MAIN"
 OPEN_ATTEMPTS = 5
-_COUNT_SIZE = 4  # the uint before a positions value
 WRITE_TIMEOUT_S = 10.0
 SMALL_BATCH = 50  # batches up to this size only merge small segments (a write costs ~ms)
 TIER_FANOUT = 5  # segments of one size class merged together once there are this many
@@ -126,22 +127,64 @@ _FILTER_KEYS = {
 # -- reading posting lists fast ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Postings:
-    """One term's posting list over the whole snapshot: global docnums, term weights and the
-    encoded values (positions, for phrases)."""
+_I64 = npt.NDArray[np.int64]
+_F64 = npt.NDArray[np.float64]
+_U32 = npt.NDArray[np.uint32]
+_EMPTY_IDS: _I64 = np.zeros(0, np.int64)
 
-    ids: list[int]
-    weights: list[float]
-    values: list[Any]
+
+class _Postings:
+    """One text term's posting list over the whole snapshot (live documents only): global
+    docnums (ascending), term frequencies, and the positions, read from the segments' posting
+    arrays (see ``fastpostings``) without decoding."""
+
+    def __init__(self, parts: list[tuple[_I64, _U32, _U32, _I64]]) -> None:
+        # Per segment: global docnums, counts, the term's positions there, and where each
+        # kept posting's positions start in them.
+        self._parts = parts
+        self.ids: _I64 = (
+            np.concatenate([p[0] for p in parts]) if len(parts) != 1 else parts[0][0]
+        ) if parts else _EMPTY_IDS
+        counts = [p[1] for p in parts]
+        self.counts: _I64 = (
+            np.concatenate(counts).astype(np.int64) if parts else _EMPTY_IDS
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @cached_property
+    def weights(self) -> _F64:
+        return self.counts.astype(np.float64)
 
     @cached_property
     def idset(self) -> frozenset[int]:
-        return frozenset(self.ids)
+        return frozenset(self.ids.tolist())
 
     @cached_property
-    def value_of(self) -> dict[int, Any]:
-        return dict(zip(self.ids, self.values, strict=True))
+    def _flat(self) -> tuple[_U32, _I64]:
+        """All positions in one array, and where each posting's run starts in it."""
+        positions: list[_U32] = []
+        starts: list[_I64] = []
+        base = 0
+        for _ids, _counts, part_positions, part_starts in self._parts:
+            positions.append(part_positions)
+            starts.append(part_starts + base)
+            base += len(part_positions)
+        if not positions:
+            return np.zeros(0, np.uint32), _EMPTY_IDS
+        return np.concatenate(positions), np.concatenate(starts)
+
+    def keys_at(self, docs: _I64, shift: int) -> _I64:
+        """``doc << 32 | position - shift`` for each position of the term in ``docs`` (all of
+        which hold it): a phrase's word ``shift`` places on lines up with its first word."""
+        positions, starts = self._flat
+        where = np.searchsorted(self.ids, docs)
+        lengths = self.counts[where]
+        found = fastpostings.gather(positions, starts[where], lengths).astype(np.int64) - shift
+        owners = np.repeat(docs, lengths)
+        inside = found >= 0
+        return (owners[inside] << 32) | found[inside]
 
 
 def _open_searcher(ix: windex.Index, old: Searcher | None) -> Searcher:
@@ -248,13 +291,26 @@ def _share_work(merge: list[Any], added: int) -> tuple[list[Any], list[Any], int
 
 class _Segment:
     """What is read once from one segment and reused by every later snapshot: its column
-    values, and (when spelling needs it) the set of its body terms."""
+    values, its text fields' posting arrays, and (when spelling needs it) the set of its body
+    terms."""
 
-    def __init__(self, metas: tuple[Meta, ...], directory: Path) -> None:
+    def __init__(self, metas: tuple[Meta, ...], directory: Path, segment_id: str) -> None:
         self.metas = metas
         self._directory = directory
         self._vocabulary: array[int] | None = None
         self._lengths: dict[str, array[int]] = {}
+        self._fast: dict[str, fastpostings.FieldPostings] | None = None
+        self._segment_id = segment_id
+
+    def fast(self, field: str) -> fastpostings.FieldPostings | None:
+        """The field's posting arrays (None: no document of the segment has the field)."""
+        if self._fast is None:
+            path = fastpostings.path_for(self._directory, self._segment_id)
+            try:
+                self._fast = fastpostings.load(path)
+            except fastpostings.FastPostingsError as exc:
+                raise IndexDamagedError(f"The search index needs to be rebuilt: {exc}") from exc
+        return self._fast.get(field)
 
     def lengths(self, reader: IndexReader, field: str) -> array[int]:
         """Each document's length in ``field`` (in words, as Whoosh stores it)."""
@@ -298,15 +354,8 @@ def term_key(term: str) -> int:
 
 def _load_segment(reader: IndexReader, directory: Path) -> _Segment:
     column = reader.column_reader("meta", translate=False)
-    return _Segment(tuple(Meta.decode(bytes(raw)) for raw in column), directory)
-
-
-def _positions(raw: bytes) -> list[int]:
-    """Decode a Positions posting value (a count, then pickled deltas) at C speed; Whoosh's
-    own decoder adds the deltas up in a Python loop."""
-    if not raw.endswith(b"."):
-        raw += b"."  # Whoosh strips the pickle's final STOP opcode from stored values
-    return list(accumulate(pickle.loads(raw[_COUNT_SIZE:])))
+    metas = tuple(Meta.decode(bytes(raw)) for raw in column)
+    return _Segment(metas, directory, reader.segment().segment_id())
 
 
 _Raw = tuple[list[int], list[float], list[Any]]
@@ -396,9 +445,13 @@ class Snapshot:
         self.statuses = [m.status for m in metas]
         self.tops = [m.top for m in metas]
         self.tags = [m.tags for m in metas]
+        self.factor_array: _F64 = np.asarray(self.factors, np.float64)
         self._postings: OrderedDict[tuple[str, str], _Postings] = OrderedDict()
         self._postings_size = 0
-        self._norms: dict[str, list[float]] = {}
+        self._live_masks: dict[int, npt.NDArray[np.bool_]] = {}
+        # Filter fields' document sets; their values are few, so every one is kept.
+        self._filter_ids: dict[tuple[str, str], frozenset[int]] = {}
+        self._norms: dict[str, _F64] = {}
         self._facet_sets: dict[str, dict[str, frozenset[int]]] = {}
         self._filters: dict[tuple[str, str, bool], frozenset[int]] = {}
         self._phrases: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[int]] = (
@@ -411,44 +464,67 @@ class Snapshot:
     # -- document sets ------------------------------------------------------------------------
 
     def postings(self, field: str, term: str) -> _Postings:
-        """The term's postings (cached per snapshot, least recently used dropped first)."""
+        """A text term's postings (cached per snapshot, least recently used dropped first)."""
         key = (field, term)
         found = self._postings.get(key)
         if found is not None:
             self._postings.move_to_end(key)
             return found
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list[Any] = []
+        tbytes = term.encode("utf-8")
         vocabulary_key = term_key(term)
+        parts: list[tuple[_I64, _U32, _U32, _I64]] = []
         for leaf, segment in self._parts:
             if field == "body" and not segment.has_term(leaf, vocabulary_key):
-                continue  # skips a term look-up (and a TermNotFound) in most small segments
-            offset = self._offsets[id(leaf)]
-            local, local_weights, local_values = self._raw.get(leaf, field, term)
-            if not local:
+                continue  # skips a look-up in most small segments
+            arrays = segment.fast(field)
+            local = arrays.find(tbytes) if arrays is not None else None
+            if local is None:
                 continue
+            lengths = local.counts.astype(np.int64)
+            starts = np.cumsum(lengths) - lengths
+            ids = local.ids.astype(np.int64)
+            counts = local.counts
             if leaf.has_deletions():
-                deleted = leaf.deleted_docs_set
-                keep = [d not in deleted for d in local]
-                local = list(compress(local, keep))
-                local_weights = list(compress(local_weights, keep))
-                local_values = list(compress(local_values, keep))
-            ids.extend(map(offset.__add__, local)) if offset else ids.extend(local)
-            weights.extend(local_weights)
-            values.extend(local_values)
-        found = _Postings(ids, weights, values)
+                keep = self._live_mask(leaf)[local.ids]
+                ids, counts, starts = ids[keep], counts[keep], starts[keep]
+            ids += self._offsets[id(leaf)]
+            parts.append((ids, counts, local.positions, starts))
+        found = _Postings(parts)
         self._postings[key] = found
-        self._postings_size += len(ids)
+        self._postings_size += len(found) + 1
         while self._postings_size > POSTINGS_CACHE_IDS and len(self._postings) > 1:
             _, dropped = self._postings.popitem(last=False)
-            self._postings_size -= len(dropped.ids)
+            self._postings_size -= len(dropped) + 1
+        return found
+
+    def _live_mask(self, leaf: IndexReader) -> npt.NDArray[np.bool_]:
+        """Per local docnum of a segment with deletions: whether the document is live."""
+        found = self._live_masks.get(id(leaf))
+        if found is None:
+            found = np.ones(leaf.doc_count_all(), np.bool_)
+            found[np.fromiter(leaf.deleted_docs_set, np.int64)] = False
+            self._live_masks[id(leaf)] = found
         return found
 
     def ids(self, field: str, term: Any) -> frozenset[int]:
         if not isinstance(term, str):  # BOOLEAN fields take True/False
             return self._bool_ids(field, bool(term))
-        return self.postings(field, term).idset
+        if field in TEXT_FIELDS:
+            return self.postings(field, term).idset
+        key = (field, term)
+        found = self._filter_ids.get(key)
+        if found is None:
+            docs: list[int] = []
+            for leaf, offset in self.leaves:
+                if leaf.segment() is None:
+                    continue
+                local = self._raw.get(leaf, field, term)[0]
+                if leaf.has_deletions():
+                    deleted = leaf.deleted_docs_set
+                    local = [d for d in local if d not in deleted]
+                docs.extend(map(offset.__add__, local)) if offset else docs.extend(local)
+            found = self._filter_ids[key] = frozenset(docs)
+        return found
 
     def docnums_of(self, doc_id: str) -> list[int]:
         """The live docnums of a document id (normally one)."""
@@ -465,6 +541,7 @@ class Snapshot:
         for leaf, segment in self._parts:
             for field in TEXT_FIELDS:
                 segment.lengths(leaf, field)
+                segment.fast(field)
             segment.has_term(leaf, 0)
 
     def _bool_ids(self, field: str, value: bool) -> frozenset[int]:
@@ -476,7 +553,7 @@ class Snapshot:
                 continue
         return frozenset(found)
 
-    def norms(self, field: str) -> list[float]:
+    def norms(self, field: str) -> _F64:
         """BM25's length factor, K1 * (1 - B + B * length / average length), per docnum."""
         found = self._norms.get(field)
         if found is None:
@@ -485,30 +562,32 @@ class Snapshot:
             b = TITLE_B if field == "title" else BM25_B
             scale = BM25_K1 * b / average
             base = BM25_K1 * (1 - b)
-            found = []
+            lengths = np.zeros(len(self.metas), np.float64)
             for leaf, segment in self._parts:
-                found.extend(base + scale * n for n in segment.lengths(leaf, field))
-            if len(found) < len(self.metas):  # an empty index
-                found.extend([BM25_K1] * (len(self.metas) - len(found)))
+                offset = self._offsets[id(leaf)]
+                part = np.asarray(segment.lengths(leaf, field))
+                lengths[offset : offset + len(part)] = part
+            found = base + scale * lengths
+            if not self._parts:  # an empty index
+                found[:] = BM25_K1
             self._norms[field] = found
         return found
 
-    def scores(self, ranking: Sequence[tuple[str, str, float]]) -> dict[int, float]:
-        """BM25F-style scores (a BM25 sum over fields and terms, Lucene's idf) of every
-        document holding a ranking term."""
+    def scores(self, ranking: Sequence[tuple[str, str, float]]) -> _F64:
+        """BM25F-style scores (a BM25 sum over fields and terms, Lucene's idf) per docnum;
+        0 where no ranking term occurs."""
         total = len(self.live)
-        scores: dict[int, float] = {}
-        get = scores.get
+        scores = np.zeros(len(self.metas), np.float64)
         for field, term, boost in ranking:
             postings = self.postings(field, term)
-            n = len(postings.ids)
+            n = len(postings)
             if not n:
                 continue
             idf = log(1.0 + (total - n + 0.5) / (n + 0.5))
             weight = idf * (BM25_K1 + 1) * boost
-            norms = self.norms(field)
-            for d, tf in zip(postings.ids, postings.weights, strict=True):
-                scores[d] = get(d, 0.0) + weight * tf / (tf + norms[d])
+            ids = postings.ids
+            tf = postings.weights
+            scores[ids] += weight * tf / (tf + self.norms(field)[ids])  # ids are distinct
         return scores
 
     def term_docs(self, fields: Sequence[str], term: str) -> frozenset[int] | set[int]:
@@ -519,10 +598,10 @@ class Snapshot:
     def phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> frozenset[int]:
         """Documents with the terms next to each other, in order, in one of ``fields``.
 
-        The candidates (documents with every term) and their positions come from the cached
-        posting lists; Whoosh's own phrase query walks span objects, several times slower.
-        The answer is kept for this snapshot (the last ``PHRASE_CACHE`` phrases): a refined
-        query repeats its phrases, and decoding their positions is most of its time.
+        The candidates (documents with every term) and their positions come from the posting
+        arrays: each word's positions, less its place in the phrase, are matched with the first
+        word's as ``doc << 32 | position`` keys, in C. The answer is kept for this snapshot
+        (the last ``PHRASE_CACHE`` phrases): a refined query repeats its phrases.
         """
         key = (tuple(fields), terms)
         cached = self._phrases.get(key)
@@ -538,21 +617,16 @@ class Snapshot:
     def _phrase_docs(self, fields: Sequence[str], terms: tuple[str, ...]) -> set[int]:
         found: set[int] = set()
         for f in fields:
-            lists = {t: self.postings(f, t) for t in dict.fromkeys(terms)}
-            candidates = set(lists[terms[0]].idset)
-            candidates.intersection_update(*(lists[t].idset for t in terms[1:]))
-            if not candidates:
+            lists = [self.postings(f, t) for t in terms]
+            candidates = fastpostings.intersect(p.ids for p in lists)
+            if not candidates.size:
                 continue
-            first = lists[terms[0]].value_of
-            rest = [(i, lists[t].value_of) for i, t in enumerate(terms[1:], start=1)]
-            for d in candidates:
-                starts = set(_positions(first[d]))
-                for i, value_of in rest:
-                    starts.intersection_update(p - i for p in _positions(value_of[d]))
-                    if not starts:
-                        break
-                if starts:
-                    found.add(d)
+            keys = lists[0].keys_at(candidates, 0)
+            for shift, postings in enumerate(lists[1:], start=1):
+                keys = np.intersect1d(keys, postings.keys_at(candidates, shift), assume_unique=True)
+                if not keys.size:
+                    break
+            found.update((np.unique(keys >> 32)).tolist())
         return found
 
     def expand(self, fields: Sequence[str], roots: Iterable[str], limit: int) -> list[str]:
@@ -803,6 +877,8 @@ class SearchIndex:
                 if len(segment.metas) != leaf.doc_count_all():
                     raise ValueError("column length does not match the document count")
                 self._segments[leaf.segment().segment_id()] = segment
+                for name in TEXT_FIELDS:
+                    segment.fast(name)
                 for docnum in (0, leaf.doc_count_all() - 1):
                     if docnum >= 0 and not leaf.is_deleted(docnum):
                         leaf.stored_fields(docnum)
@@ -1084,22 +1160,25 @@ class _Search:
         if self.request.sort == "modified" or not plan.ranking:
             newest = heapq.nlargest(self.depth, docs, key=lambda d: (metas[d].modified, -d))
             return [(0.0, d) for d in newest]
-        scores = self.snap.scores(plan.ranking)
-        factors = self.snap.factors
+        matching = np.fromiter(docs, np.int64, len(docs))
+        found = self.snap.scores(plan.ranking)[matching]
+        scored = found > 0
+        ranked = matching[scored]
+        values = found[scored] * self.snap.factor_array[ranked]
         full = all_words(plan.side_by_side, docs)
-        ranked = heapq.nlargest(
-            self.depth,
-            (
-                (score * factors[d] * (1.0 if full is None or d in full else PARTIAL_FACTOR), -d)
-                for d, score in scores.items()
-                if d in docs
-            ),
-        )
-        top = [(score, -negated) for score, negated in ranked]
+        if full is not None:
+            in_full = np.isin(ranked, np.fromiter(full, np.int64, len(full)))
+            values = values * np.where(in_full, 1.0, PARTIAL_FACTOR)
+        if len(values) > self.depth:  # the best ``depth``, ties at the edge included
+            edge = np.partition(values, len(values) - self.depth)[len(values) - self.depth]
+            best = values >= edge
+            values, ranked = values[best], ranked[best]
+        best_first = np.lexsort((ranked, -values))[: self.depth]  # ties: the lower docnum
+        top = list(zip(values[best_first].tolist(), ranked[best_first].tolist(), strict=True))
         if len(top) < self.depth and len(top) < len(docs):  # matches that no ranked word scores
             rest = heapq.nlargest(
                 self.depth - len(top),
-                (d for d in docs if d not in scores),
+                matching[~scored].tolist(),
                 key=lambda d: (metas[d].modified, -d),
             )
             top.extend((0.0, d) for d in rest)

@@ -19,7 +19,7 @@ from fieldkit.core.index.analysis import analyze, fold, make_analyzer
 from fieldkit.core.index.model import IndexDocument
 
 # Bump when the schema or the analysis changes: an index with another version is rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TEXT_FIELDS = ("title", "body")
 _SEP = "\x1f"
