@@ -535,6 +535,7 @@ class Syncer:
         self._kept: list[Path] = []
         self._touched_dirs: set[Path] = set()
         self._safe_dirs: set[str] = set()  # mirror folders checked to be real folders
+        self._part_sizes: dict[str, int] = {}  # resumable downloads found at the start
         self._failed: list[SyncFailure] = []
         # Downloaded files are made durable together before they are renamed into place: one
         # flush of the filesystem costs what one fsync does (see _made_durable).
@@ -576,8 +577,8 @@ class Syncer:
 
         wanted, installed = self._load_state()
         plan = self._plan(wanted, installed, metadata_changed)
-        self._check_space(plan.downloads)
         self._clean_downloads(wanted)
+        self._check_space(plan.downloads)
 
         counts = self._apply_local(plan)
         downloaded, updated = self._download_all(plan.downloads)
@@ -851,10 +852,8 @@ class Syncer:
             )
 
     def _part_size(self, want: _Wanted) -> int:
-        try:
-            return self._part_path(want).stat().st_size
-        except OSError:
-            return 0
+        """How much of ``want`` an earlier sync downloaded (as :meth:`_clean_downloads` found)."""
+        return self._part_sizes.get(_part_name(want), 0)
 
     def _part_path(self, want: _Wanted) -> Path:
         """Where ``want`` downloads to. The name holds the hash it must reach, so a ``.part``
@@ -862,10 +861,16 @@ class Syncer:
         return self._downloads / _part_name(want)
 
     def _clean_downloads(self, wanted: dict[str, _Wanted]) -> None:
-        """Delete leftovers of old versions and interrupted moves; keep resumable downloads."""
+        """Delete leftovers of old versions and interrupted moves; keep resumable downloads
+        and note their sizes (one folder read instead of a stat per download)."""
         parts = {_part_name(w) for w in wanted.values() if not w.withdrawn}
+        self._part_sizes.clear()
         for entry in os.scandir(self._downloads):
-            if entry.name not in parts and entry.is_file(follow_symlinks=False):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if entry.name in parts:
+                self._part_sizes[entry.name] = entry.stat(follow_symlinks=False).st_size
+            else:
                 Path(entry.path).unlink(missing_ok=True)
 
     # Local changes ----------------------------------------------------------------------------
