@@ -203,9 +203,9 @@ def test_save_and_load_keep_every_array(tmp_path: Path) -> None:
         [b"alpha"], np.array([0], np.int64), np.array([9], np.uint32),
         np.array([1], np.uint32), np.array([7], np.uint32),
     )
-    combined = fastpostings.combine([part, later])
+    combined = fastpostings.combine([part, later], [b"alpha", b"beta", b"gamma"])
     path = tmp_path / "x.fkpost"
-    fastpostings.save(path, {"body": combined, "title": fastpostings.combine([])})
+    fastpostings.save(path, {"body": combined, "title": fastpostings.combine([], [])})
     loaded = fastpostings.load(path)
     alpha = loaded["body"].find(b"alpha")
     beta = loaded["body"].find(b"beta")

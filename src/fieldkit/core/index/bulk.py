@@ -296,14 +296,17 @@ class SegmentBuilder:
             field = self._fields[name]
             if not field.terms:
                 continue
+            ordered = sorted(field.terms)
             if name in self._merged:
                 parts = list(self._merged.pop(name))
                 if self._first_new is not None:
-                    parts.append(fastpostings.new_documents_part(field.terms, self._first_new))
-                self._fast[name] = fastpostings.combine(parts)
+                    parts.append(
+                        fastpostings.new_documents_part(field.terms, ordered, self._first_new)
+                    )
+                self._fast[name] = fastpostings.combine(parts, ordered)
             fw.start_field(name, field.obj)
             prefix = pack_ushort(fw._fieldid)
-            keys, infos = _write_field(fw._postfile, field, self._writer.docnum)
+            keys, infos = _write_field(fw._postfile, field, ordered, self._writer.docnum)
             _add_terms(fw._tindex, [prefix + key for key in keys], infos)
             fw.finish_field()
             field.terms.clear()
@@ -463,12 +466,12 @@ def _read_blocks(
 
 
 def _write_field(
-    postfile: Any, field: _Field, doccount: int
+    postfile: Any, field: _Field, ordered: list[bytes], doccount: int
 ) -> tuple[list[bytes], list[bytes]]:
     """Write one field's posting lists in W3 blocks, byte for byte what ``W3PostingsWriter``
     writes with ``compression=0``, into a buffer flushed now and then (Whoosh's writer asks
-    the file for its position, a system call, several times per term). Returns each written
-    term and its term info bytes, in term order."""
+    the file for its position, a system call, several times per term); ``ordered`` holds the
+    field's terms sorted. Returns each written term and its term info bytes, in term order."""
     lbytes = field.length_bytes(doccount)
     fixedsize = field.fixedsize
     chunks: list[bytes] = []
@@ -479,7 +482,7 @@ def _write_field(
     keys: list[bytes] = []
     infos: list[bytes] = []
     terms = field.terms
-    for tbytes in sorted(terms):
+    for tbytes in ordered:
         ids, weights, values, _positions = terms[tbytes]
         total = len(ids)
         if not total:

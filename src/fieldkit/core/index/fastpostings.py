@@ -155,17 +155,16 @@ def gather(values: U32, starts: I64, lengths: I64) -> U32:
     return values[index]
 
 
-def new_documents_part(
-    terms: dict[bytes, Any], first_new: int
-) -> Part:
+def new_documents_part(terms: dict[bytes, Any], ordered: list[bytes], first_new: int) -> Part:
     """The postings of documents numbered ``first_new`` and up, from ``SegmentBuilder``'s term
-    lists: per term (docnums, weights, values, positions of those new documents' postings)."""
+    lists: per term (docnums, weights, values, positions of those new documents' postings);
+    ``ordered`` is the terms sorted."""
     kept: list[bytes] = []
     per_term: list[int] = []
     ids: list[list[int]] = []
     counts: list[list[float]] = []
     positions: list[list[int]] = []
-    for term in sorted(terms):
+    for term in ordered:
         docnums, weights, _values, poses = terms[term]
         k = bisect_left(docnums, first_new) if docnums and docnums[0] < first_new else 0
         n = len(docnums) - k
@@ -198,20 +197,26 @@ def merged_segment_part(field: FieldPostings, docmap: I64) -> Part:
         starts = np.cumsum(lengths) - lengths
         positions = gather(positions, starts[keep], lengths[keep])
         term_of, new_ids, counts = term_of[keep], new_ids[keep], counts[keep]
-    return Part(list(field.terms), term_of, new_ids.astype(np.uint32), counts, positions)
+    blob = field.term_blob.tobytes()
+    ends = field.term_ends.tolist()
+    terms = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    return Part(terms, term_of, new_ids.astype(np.uint32), counts, positions)
 
 
-def combine(parts: Sequence[Part]) -> FieldPostings:
-    """One field's postings from parts numbering disjoint, increasing documents (in order)."""
-    terms = sorted(set(chain.from_iterable(p.terms for p in parts)))
-    rank = {t: i for i, t in enumerate(terms)}
-    term_of = np.concatenate(
-        [np.zeros(0, np.int64)]
-        + [
-            np.fromiter(map(rank.__getitem__, p.terms), np.int64, len(p.terms))[p.term_of]
-            for p in parts
-        ]
-    )
+def combine(parts: Sequence[Part], terms: list[bytes]) -> FieldPostings:
+    """One field's postings from parts numbering disjoint, increasing documents (in order);
+    ``terms``: every term of the parts (more are dropped), sorted."""
+    if len(parts) == 1 and len(parts[0].terms) == len(terms):
+        term_of = parts[0].term_of  # the part's own terms are these
+    else:
+        rank = {t: i for i, t in enumerate(terms)}
+        term_of = np.concatenate(
+            [np.zeros(0, np.int64)]
+            + [
+                np.fromiter(map(rank.__getitem__, p.terms), np.int64, len(p.terms))[p.term_of]
+                for p in parts
+            ]
+        )
     ids = np.concatenate([np.zeros(0, np.uint32)] + [p.ids for p in parts])
     counts = np.concatenate([np.zeros(0, np.uint32)] + [p.counts for p in parts])
     positions = np.concatenate([np.zeros(0, np.uint32)] + [p.positions for p in parts])
