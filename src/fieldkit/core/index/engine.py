@@ -634,6 +634,15 @@ class Snapshot:
         freq: dict[str, int] = {}
         for f in fields:
             for root in roots:
+                if f in TEXT_FIELDS:
+                    for _leaf, segment in self._parts:
+                        arrays = segment.fast(f)
+                        if arrays is None:
+                            continue
+                        for btext, count in arrays.starting_with(root.encode("utf-8"), limit):
+                            term = btext.decode("utf-8")
+                            freq[term] = freq.get(term, 0) + count
+                    continue
                 for leaf, _ in self.leaves:
                     if leaf.segment() is None:
                         continue
@@ -643,6 +652,13 @@ class Snapshot:
                         term = btext.decode("utf-8")
                         freq[term] = freq.get(term, 0) + info.doc_frequency()
         return sorted(freq, key=lambda t: (-freq[t], t))
+
+    def union_docs(self, fields: Sequence[str], terms: Sequence[str]) -> frozenset[int]:
+        """Documents holding any of ``terms`` in any of ``fields``."""
+        if not all(f in TEXT_FIELDS for f in fields):
+            return frozenset().union(*(self.term_docs(fields, t) for t in terms))
+        ids = [self.postings(f, t).ids for f in fields for t in terms]
+        return frozenset(np.unique(np.concatenate([_EMPTY_IDS, *ids])).tolist())
 
     def filter_docs(self, field: str, value: str, prefix: bool = False) -> frozenset[int]:
         key = (field, value, prefix)

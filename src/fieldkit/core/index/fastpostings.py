@@ -19,7 +19,7 @@ import mmap
 import os
 import struct
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -117,6 +117,17 @@ class FieldPostings:
         if i == len(terms) or terms[i] != term:
             return None
         return self.at(i)
+
+    def starting_with(self, prefix: bytes, limit: int) -> Iterator[tuple[bytes, int]]:
+        """The first ``limit`` terms starting with ``prefix``, with their document counts
+        (deleted documents included, as Whoosh counts them)."""
+        terms = self.terms
+        first = bisect_left(terms, prefix)
+        for i in range(first, min(first + limit, len(terms))):
+            term = terms[i]
+            if not term.startswith(prefix):
+                return
+            yield term, int(self.post_ends[i]) - (int(self.post_ends[i - 1]) if i else 0)
 
     def at(self, i: int) -> TermPostings:
         first = int(self.post_ends[i - 1]) if i else 0

@@ -184,7 +184,7 @@ class Planner:
             ranked = _fields(field_name)
             for t in chosen[:PREFIX_SCORE_TERMS]:
                 plan.ranking.extend(_ranked(ranked, t))
-        return set().union(*(self._snap.term_docs(fields, t) for t in chosen))
+        return self._snap.union_docs(fields, chosen)
 
 
 def _is_filter(node: Node) -> bool:
