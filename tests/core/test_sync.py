@@ -30,7 +30,7 @@ from fieldkit.core.sync import (
     sync_status,
 )
 
-BIG = os.urandom(3 * 1024 * 1024 + 17)
+BIG = os.urandom(5 * 1024 * 1024 + 17)  # over _SMALL_FILE: fetched on its own
 
 
 @pytest.fixture
@@ -343,6 +343,38 @@ def test_pause_keeps_the_part_and_resume_continues_with_range(
     assert "Range" not in big_requests[0].headers
     assert big_requests[1].headers["Range"].startswith("bytes=")
     assert results[0].bytes == sum(len(v) for v in documents(root).values())
+
+
+def test_a_pause_inside_a_file_of_a_shared_request_keeps_its_part_and_resumes_it_with_range(
+    hub: RunningHub, client: ClientHome, root: Path
+) -> None:
+    middling = os.urandom(3 * 1024 * 1024 + 5)  # under _SMALL_FILE: it comes with the others
+    write(root, "Middling.bin", middling)
+    hub.rescan()
+    log = RequestLog()
+    control = SyncControl()
+    middling_id = _doc_id(hub, "Middling.bin")
+    writer = PausingWriter(control, middling_id)
+    results: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: results.append(client.sync(hub, log, control=control, open_part=writer))
+    )
+    worker.start()
+    assert writer.paused.wait(30)
+    assert control.wait_paused(30)
+    part = next(client.home.downloads_dir.glob(f"{middling_id}.*.part"))
+    assert 0 < part.stat().st_size < len(middling)
+    assert "Middling.bin" not in client.mirror()
+    control.resume()
+    worker.join(60)
+    assert results and results[0].ok
+    assert client.mirror() == documents(root)
+    first, *rest = log.file_requests()
+    assert first.method == "POST" and log.fetched_ids()[0] == middling_id
+    again = [r for r in rest if middling_id in r.url.path]
+    assert len(again) == 1 and again[0].headers["Range"].startswith("bytes=")
+    assert results[0].bytes == sum(len(v) for v in documents(root).values())
+    assert list(client.home.downloads_dir.iterdir()) == []
 
 
 def test_a_pause_among_small_files_resumes_with_one_request_for_the_rest(

@@ -78,9 +78,9 @@ PROGRESS_INTERVAL_S = 0.1
 _READ_CHUNK = 1 << 20
 # Files up to this size are fetched several to a request: for small files the request costs the
 # hub and the client more than the bytes. A request carries at most this many files and bytes.
-_SMALL_FILE = 1 << 20
+_SMALL_FILE = 4 << 20
 _REQUEST_FILES = 200
-_REQUEST_BYTES = 8 << 20
+_REQUEST_BYTES = 16 << 20
 # Files an OS or an editor drops next to documents; never treated as a rep's own files.
 _JUNK_NAMES = {"desktop.ini", "thumbs.db", "icon\r"}
 _JUNK_SUFFIXES = (".tmp", ".part")
@@ -1083,14 +1083,15 @@ class Syncer:
     ) -> list[tuple[_Job, Path | Exception]]:
         """Download ``jobs`` (shared requests while there are several); each ends as its
         verified ``.part`` or the error that stopped it. A pause ends a shared request after
-        the file in hand, and the next one, after the pause, asks for the rest. What shared
-        requests did not bring (one broke off, a checksum failed, an older hub) is fetched on
-        its own."""
+        the chunk in hand, and the next one, after the pause, asks for the files not begun; a
+        file the pause cut short resumes on its own with Range. What shared requests did not
+        bring (one broke off, a checksum failed, an older hub) is fetched on its own."""
         done: dict[int, Path | Exception] = {}
+        begun: set[int] = set()  # cut short by a pause: their .part is resumed, not asked again
         waiting = jobs
         while len(waiting) > 1 and not self._abort.is_set() and self._control._begin_transfer():
             try:
-                self._fetch_together(waiting, meter, done)
+                self._fetch_together(waiting, meter, done, begun)
             except (StreamInterrupted, SourceUnreachable) as exc:
                 log.info("fetching files one by one after: %s", exc)
                 break
@@ -1098,7 +1099,7 @@ class Syncer:
                 return [(job, done.get(id(job), exc)) for job in jobs]
             finally:
                 self._control._end_transfer()
-            left = [job for job in waiting if id(job) not in done]
+            left = [job for job in waiting if id(job) not in done and id(job) not in begun]
             if len(left) == len(waiting) or any(
                 isinstance(outcome, StorageError) for outcome in done.values()
             ):
@@ -1118,12 +1119,20 @@ class Syncer:
         return results
 
     def _fetch_together(
-        self, jobs: list[_Job], meter: _ProgressMeter, done: dict[int, Path | Exception]
+        self,
+        jobs: list[_Job],
+        meter: _ProgressMeter,
+        done: dict[int, Path | Exception],
+        begun: set[int],
     ) -> None:
-        """One shared request for ``jobs``; records each file it brought whole in ``done``."""
+        """One shared request for ``jobs``; records each file it brought whole in ``done``, and
+        in ``begun`` the one a pause or cancel cut short (its ``.part`` kept)."""
         with self._source.open_many([job.want.document() for job in jobs]) as deliveries:
             for job, delivery in zip(jobs, deliveries, strict=False):
                 outcome = self._take_delivery(job.want, delivery, meter)
+                if outcome is None:
+                    begun.add(id(job))
+                    return
                 done[id(job)] = outcome
                 if isinstance(outcome, StorageError) or self._stopping():
                     return
@@ -1148,38 +1157,46 @@ class Syncer:
 
     def _take_delivery(
         self, want: _Wanted, delivery: Delivery, meter: _ProgressMeter
-    ) -> Path | Exception:
+    ) -> Path | Exception | None:
+        """The verified ``.part`` of a delivered file, the error that stopped it, or None when a
+        pause or cancel cut it short (its ``.part`` is kept for a Range request)."""
         if delivery.error is not None:
             return delivery.error
         assert delivery.stream is not None
         part = self._part_path(want)
         try:
-            self._write_part(want, part, delivery.stream, meter)
+            whole = self._write_part(want, part, delivery.stream, meter)
         except (ChecksumMismatch, StorageError) as exc:
             return exc
-        return part
+        return part if whole else None
 
     def _stopping(self) -> bool:
         return self._control.paused or self._control.cancelled or self._abort.is_set()
 
     def _write_part(
         self, want: _Wanted, part: Path, stream: Stream, meter: _ProgressMeter
-    ) -> None:
-        """Write a whole delivered file to ``part`` and check it against ``want``. It is made
-        durable here (fsync), or with others by :meth:`_made_durable`."""
+    ) -> bool:
+        """Write a delivered file to ``part`` and check it against ``want``; False when a pause
+        or cancel stopped it part-way (the start stays in ``part``, unchecked). A whole file is
+        made durable here (fsync), or with others by :meth:`_made_durable`."""
         hasher = hashlib.sha256()
         try:
             with self._open_part(part) as handle:
-                offset = self._copy_chunks(stream.chunks, handle, 0, hasher, want.document(), meter)
+                offset = self._copy_chunks(
+                    stream.chunks, handle, 0, hasher, want.document(), meter, interruptible=True
+                )
                 self._settle(handle)
         except OSError as exc:
             _remove_part(part)
             raise _storage_error(want, part, exc) from exc
+        if offset < want.size and self._stopping():
+            return False
         try:
             _check_complete(want, offset, hasher)
         except ChecksumMismatch:
             _remove_part(part)  # a shared request's file is fetched again from the start
             raise
+        return True
 
     def _settle(self, handle: BinaryIO) -> None:
         """Flush a written ``.part``; fsync it unless :meth:`_made_durable` flushes the
