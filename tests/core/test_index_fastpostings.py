@@ -183,11 +183,13 @@ def test_missing_or_damaged_arrays_make_the_index_rebuild(tmp_path: Path) -> Non
     damaged.close()
 
 
-def test_gather_takes_runs_in_order() -> None:
+@pytest.mark.parametrize("runs_at_a_time", [1, 2, 1 << 16])
+def test_gather_takes_runs_in_order(monkeypatch: pytest.MonkeyPatch, runs_at_a_time: int) -> None:
+    monkeypatch.setattr(fastpostings, "_GATHER_RUNS", runs_at_a_time)
     values = np.arange(10, 20, dtype=np.uint32)
-    starts = np.array([7, 0, 3], np.int64)
-    lengths = np.array([2, 1, 0], np.int64)
-    assert fastpostings.gather(values, starts, lengths).tolist() == [17, 18, 10]
+    starts = np.array([7, 0, 3, 4, 9], np.int64)
+    lengths = np.array([2, 1, 0, 3, 1], np.int64)
+    assert fastpostings.gather(values, starts, lengths).tolist() == [17, 18, 10, 14, 15, 16, 19]
     assert fastpostings.gather(values, starts[:0], lengths[:0]).tolist() == []
 
 

@@ -72,8 +72,9 @@ _STOP_GRACE_S = 5.0
 
 
 # Per term: docnums, weights, values (as Whoosh writes them) and, for the text fields, the
-# positions of the new documents' postings one after the other (for ``fastpostings``).
-_TermLists = tuple[list[int], list[float], list[Any], list[int]]
+# positions of the new documents' postings one after the other (for ``fastpostings``; 4 bytes
+# a position, where a list of ints takes 36).
+_TermLists = tuple[list[int], list[float], list[Any], "array[int]"]
 
 
 class _Field:
@@ -91,7 +92,7 @@ class _Field:
     def add(self, term: bytes, docnum: int, weight: float, value: Any) -> None:
         found = self.terms.get(term)
         if found is None:
-            self.terms[term] = ([docnum], [weight], [value], [])
+            self.terms[term] = ([docnum], [weight], [value], array("I"))
         else:
             found[0].append(docnum)
             found[1].append(weight)
@@ -136,7 +137,7 @@ def _add_positions(
         length += freq
         found = get(term)
         if found is None:
-            terms[term] = ([docnum], [weight], [value], list(poses))
+            terms[term] = ([docnum], [weight], [value], array("I", poses))
         else:
             found[0].append(docnum)
             found[1].append(weight)
@@ -275,7 +276,7 @@ class SegmentBuilder:
             field = self._field(name)
             found = field.terms.get(tbytes)
             if found is None:
-                found = field.terms[tbytes] = ([], [], [], [])
+                found = field.terms[tbytes] = ([], [], [], array("I"))
             if deleted:
                 for d, w, v in zip(ids, weights, values, strict=True):
                     n = docmap[d]

@@ -42,6 +42,7 @@ _DTYPES = {
     "positions": "<u4",
 }
 
+_GATHER_RUNS = 1 << 16
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
@@ -157,13 +158,24 @@ class Part:
 
 
 def gather(values: U32, starts: I64, lengths: I64) -> U32:
-    """``values[starts[k] : starts[k] + lengths[k]]`` for every k, one after the other."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, np.uint32)
-    out_starts = np.cumsum(lengths) - lengths
-    index = np.repeat(starts - out_starts, lengths) + np.arange(total, dtype=np.int64)
-    return values[index]
+    """``values[starts[k] : starts[k] + lengths[k]]`` for every k, one after the other.
+
+    Taken ``_GATHER_RUNS`` runs at a time: the index arrays of a whole merge (8 bytes per
+    position, three of them) would cost hundreds of megabytes at once."""
+    out = np.zeros(int(lengths.sum()), np.uint32)
+    done = 0
+    for first in range(0, len(lengths), _GATHER_RUNS):
+        run_starts = starts[first : first + _GATHER_RUNS]
+        run_lengths = lengths[first : first + _GATHER_RUNS]
+        total = int(run_lengths.sum())
+        if not total:
+            continue
+        out_starts = np.cumsum(run_lengths) - run_lengths
+        index = np.repeat(run_starts - out_starts, run_lengths)
+        index += np.arange(total, dtype=np.int64)
+        out[done : done + total] = values[index]
+        done += total
+    return out
 
 
 def new_documents_part(terms: dict[bytes, Any], ordered: list[bytes], first_new: int) -> Part:
@@ -174,7 +186,7 @@ def new_documents_part(terms: dict[bytes, Any], ordered: list[bytes], first_new:
     per_term: list[int] = []
     ids: list[list[int]] = []
     counts: list[list[float]] = []
-    positions: list[list[int]] = []
+    positions: list[Any] = []
     for term in ordered:
         docnums, weights, _values, poses = terms[term]
         k = bisect_left(docnums, first_new) if docnums and docnums[0] < first_new else 0
@@ -191,7 +203,7 @@ def new_documents_part(terms: dict[bytes, Any], ordered: list[bytes], first_new:
         np.repeat(np.arange(len(kept), dtype=np.int64), per_term),
         np.fromiter(chain.from_iterable(ids), np.uint32),
         np.fromiter(chain.from_iterable(counts), np.float32).astype(np.uint32),
-        np.fromiter(chain.from_iterable(positions), np.uint32),
+        np.frombuffer(b"".join(positions), np.uint32),  # arrays of C unsigned ints
     )
 
 
