@@ -266,6 +266,12 @@ async def download(
 def _find_file(hub: Hub, doc_id: str, version: int | None) -> tuple[_Located, bytes | None]:
     """The file to send, and its bytes when it fits in one chunk: one thread-pool trip for the
     lookup, the stat and (for most files) the read."""
+    located = _find(hub, doc_id, version)
+    return located, _read_small(located)
+
+
+def _find(hub: Hub, doc_id: str, version: int | None) -> _Located:
+    """The file to send and its stat (HTTPException 404 or 503 when there is none to send)."""
     located = _locate(hub, doc_id, version)
     if located is None or _stale(located):
         # Missing or changed since the last scan: scan first, never serve under a stale hash.
@@ -279,7 +285,7 @@ def _find_file(hub: Hub, doc_id: str, version: int | None) -> tuple[_Located, by
                 detail="This file is being changed on the hub right now; try again shortly.",
                 headers={"Retry-After": "5"},
             )
-    return located, _read_small(located)
+    return located
 
 
 def _read_small(located: _Located) -> bytes | None:
@@ -313,33 +319,54 @@ def _read_small(located: _Located) -> bytes | None:
 )
 async def download_many(body: FilesWanted, hub: HubDep, rep: RepDep) -> StreamingResponse:
     """Several document versions in one answer: what a sync fetches its small files with
-    (one request per file costs the hub and the client more than the bytes of most files)."""
-    return StreamingResponse(_file_frames(hub, body.files), media_type=FILES_MEDIA_TYPE)
+    (one request per file costs the hub and the client more than the bytes of most files).
+
+    Every file is looked up first, so the answer's length is known and goes out with a
+    Content-Length: a chunked answer costs uvicorn a copy of every byte it sends (to frame each
+    piece) and the client a parse of the framing."""
+    frames = await run_in_threadpool(_frames_of, hub, body.files)
+    length = sum(len(header) + size for header, _path, size in frames)
+    return StreamingResponse(
+        _file_frames(frames), media_type=FILES_MEDIA_TYPE, headers={"Content-Length": str(length)}
+    )
 
 
-def _file_frames(hub: Hub, wanted: list[FileWanted]) -> Iterator[bytes]:
-    """The framed answer of :func:`download_many`, in pieces of about one chunk (Starlette
-    takes one thread-pool trip per piece, where the lookups and reads belong)."""
-    pending: list[bytes] = []
-    pending_size = 0
+_Frame = tuple[bytes, Path | None, int]  # header line, the file (None: no bytes follow), size
+
+
+def _frames_of(hub: Hub, wanted: list[FileWanted]) -> list[_Frame]:
+    frames: list[_Frame] = []
     for item in wanted:
         try:
-            (target, path, info), preloaded = _find_file(hub, item.id, item.version)
+            target, path, info = _find(hub, item.id, item.version)
         except HTTPException as exc:
             header = {"id": item.id, "version": item.version, "status": exc.status_code,
                       "detail": exc.detail}
-            pending.append(json.dumps(header).encode() + b"\n")
+            frames.append((json.dumps(header).encode() + b"\n", None, 0))
             continue
         header = {"id": item.id, "version": target.version, "status": 200,
                   "size": info.st_size, "sha256": target.sha256}
-        pending.append(json.dumps(header).encode() + b"\n")
-        if preloaded is not None:
-            pending.append(preloaded)
-            pending_size += len(preloaded)
+        frames.append((json.dumps(header).encode() + b"\n", path, info.st_size))
+    return frames
+
+
+def _file_frames(frames: list[_Frame]) -> Iterator[bytes]:
+    """The framed answer of :func:`download_many`, in pieces of about one chunk (Starlette
+    takes one thread-pool trip per piece, where the reads belong). A file that changed size
+    since its stat breaks the answer off (see :func:`_file_chunks`)."""
+    pending: list[bytes] = []
+    pending_size = 0
+    for header, path, size in frames:
+        pending.append(header)
+        if path is None:
+            continue
+        if size <= CHUNK_SIZE:
+            pending.extend(_file_chunks(path, size))
+            pending_size += size
         else:
             yield b"".join(pending)
             pending, pending_size = [], 0
-            yield from _file_chunks(path, info.st_size)
+            yield from _file_chunks(path, size)
         if pending_size >= CHUNK_SIZE:
             yield b"".join(pending)
             pending, pending_size = [], 0
