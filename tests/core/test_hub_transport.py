@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sync_support import AsgiServer
 
-from fieldkit.core.hub_transport import READ_SIZE, HubTransport
+from fieldkit.core.hub_transport import READ_SIZE, HubTransport, hub_transport
 from fieldkit.core.source import HubSource, SourceUnreachable
 
 BODY = os.urandom(3 * 1024 * 1024 + 17)
@@ -64,3 +64,32 @@ def test_no_hub_listening_is_a_connect_error_and_offline_for_the_sync() -> None:
         with HubSource(url, "token") as source, pytest.raises(SourceUnreachable) as caught:
             source.health()
     assert "no connection" in str(caught.value)
+
+
+def test_a_hub_behind_a_proxy_keeps_httpxs_transport_and_the_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        for variant in (name, name.lower()):
+            monkeypatch.delenv(variant, raising=False)
+    assert isinstance(hub_transport("http://hub.example:8765", limits=LIMITS), HubTransport)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert hub_transport("http://hub.example:8765", limits=LIMITS) is None
+    assert isinstance(hub_transport("https://hub.example:8765", limits=LIMITS), HubTransport)
+    monkeypatch.setenv("NO_PROXY", "hub.example")
+    assert isinstance(hub_transport("http://hub.example:8765", limits=LIMITS), HubTransport)
+    monkeypatch.delenv("NO_PROXY")
+
+    async def proxy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A forward proxy's side of it: answers as the hub it was asked for."""
+        seen.append((scope["method"], dict(scope["headers"]).get(b"host")))
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"status": "ok"}'})
+
+    seen: list[tuple[str, bytes | None]] = []
+    with AsgiServer(proxy) as server:
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        with HubSource("http://hub.example:8765", "token") as source:
+            assert source.health() == {"status": "ok"}  # hub.example itself does not exist
+    assert seen == [("GET", b"hub.example:8765")]

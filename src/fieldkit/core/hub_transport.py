@@ -6,12 +6,15 @@ A sync receives hundreds of megabytes, and each piece read costs the client's in
 same trip through h11, httpcore and httpx whatever its size: with four times fewer pieces a full
 sync of 500 MB took 18 % less client CPU (benchmarks/README.md, "Sync"). Both extension points
 used here are public: httpx's transport API and httpcore's network backends. HTTP itself is
-still spoken by h11 through httpcore.
+still spoken by h11 through httpcore. httpx applies the environment's proxies only to clients
+without a transport of their own, so a hub reached through a proxy keeps httpx's transport
+(``hub_transport``).
 """
 
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -160,3 +163,13 @@ class HubTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def hub_transport(url: str, *, limits: httpx.Limits) -> HubTransport | None:
+    """The transport for a client of the hub at ``url``: ``HubTransport``, or None (httpx's
+    own, which applies them) when the environment names a proxy for that address."""
+    parsed = httpx.URL(url)
+    proxy = urllib.request.getproxies().get(parsed.scheme)
+    if proxy and not urllib.request.proxy_bypass(parsed.host):
+        return None
+    return HubTransport(limits=limits, secure=parsed.scheme == "https")

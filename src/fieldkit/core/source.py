@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldkit import __version__
 from fieldkit.core.catalog import FolderSourceFile, KeyValue
 from fieldkit.core.errors import AuthError, FieldkitError, OfflineError
-from fieldkit.core.hub_transport import HubTransport
+from fieldkit.core.hub_transport import hub_transport
 from fieldkit.core.manifest import Manifest, ManifestDocument, ManifestError, parse_manifest
 
 log = logging.getLogger(__name__)
@@ -131,12 +131,13 @@ class HubSource:
         self._client = httpx.Client(
             base_url=self._url + "/api/v1",
             headers={"Authorization": f"Bearer {token}", "User-Agent": f"fieldkit/{__version__}"},
-            transport=HubTransport(limits=limits, secure=not self._url.startswith("http://")),
+            transport=hub_transport(self._url, limits=limits),
             limits=limits,
             # No pool timeout: a download waiting for a free connection is not "offline".
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s, pool=None),
             event_hooks=dict(event_hooks or {}),
-            # For proxies from the environment only (HubTransport does the hub's own TLS).
+            # For httpx's own transport, used where a proxy is set (HubTransport verifies TLS
+            # the same way).
             verify=not self._url.startswith("http://"),
         )
 
