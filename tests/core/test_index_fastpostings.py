@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from test_index_bulk import docs
+from test_index_bulk import create, docs
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 
 from fieldkit.core.index import SearchIndex, SearchRequest, engine, fastpostings
 from fieldkit.core.index.bulk import SegmentBuilder
-from fieldkit.core.index.schema import TEXT_FIELDS, make_schema, record
+from fieldkit.core.index.model import IndexDocument
+from fieldkit.core.index.schema import TEXT_FIELDS, record
 
 
 def whoosh_postings(folder: Path) -> dict[str, dict[tuple[str, bytes], tuple[list[int], ...]]]:
@@ -71,17 +73,20 @@ def live_part(found: dict[tuple[str, bytes], tuple[list[int], ...]], deleted: se
     return out
 
 
-def test_new_segment_arrays_equal_whooshs_postings(tmp_path: Path) -> None:
-    folder = tmp_path / "index"
-    folder.mkdir()
-    ix = windex.create_in(str(folder), make_schema(), indexname="MAIN")
+def write_segment(ix: Any, batch: list[IndexDocument]) -> None:
+    """``batch`` as a new segment written by ``SegmentBuilder``, beside the index's others."""
     writer = ix.writer(codec=W3Codec(compression=0))
     builder = SegmentBuilder(writer)
-    for doc in docs(300):  # posting lists of several blocks
+    for doc in batch:
         builder.add(record(doc))
     builder.finish()
-    segment = builder.finalize()
-    writer.commit(mergetype=lambda _w, _s: [segment])
+    new = builder.finalize()
+    writer.commit(mergetype=lambda _w, segments: [*segments, new])
+
+
+def test_new_segment_arrays_equal_whooshs_postings(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    write_segment(create(folder), docs(300))  # posting lists of several blocks
 
     ((segment_id, expected),) = whoosh_postings(folder).items()
     assert array_postings(folder, segment_id) == expected
@@ -89,17 +94,10 @@ def test_new_segment_arrays_equal_whooshs_postings(tmp_path: Path) -> None:
 
 def test_merged_segment_arrays_drop_deleted_documents_and_renumber(tmp_path: Path) -> None:
     folder = tmp_path / "index"
-    folder.mkdir()
-    ix = windex.create_in(str(folder), make_schema(), indexname="MAIN")
+    ix = create(folder)
     batch = docs(240)
     for part in (batch[:100], batch[100:200]):
-        writer = ix.writer(codec=W3Codec(compression=0))
-        builder = SegmentBuilder(writer)
-        for doc in part:
-            builder.add(record(doc))
-        builder.finish()
-        new = builder.finalize()
-        writer.commit(mergetype=lambda _w, segments, new=new: [*segments, new])
+        write_segment(ix, part)
     writer = ix.writer(codec=W3Codec(compression=0))
     for docnum in (0, 7, 99, 100, 150, 199):
         writer.delete_document(docnum)
@@ -120,16 +118,8 @@ def test_merged_segment_arrays_drop_deleted_documents_and_renumber(tmp_path: Pat
 
 
 def test_segments_are_merged_before_documents_are_added(tmp_path: Path) -> None:
-    folder = tmp_path / "index"
-    folder.mkdir()
-    ix = windex.create_in(str(folder), make_schema(), indexname="MAIN")
-    writer = ix.writer(codec=W3Codec(compression=0))
-    builder = SegmentBuilder(writer)
-    for doc in docs(5):
-        builder.add(record(doc))
-    builder.finish()
-    first = builder.finalize()
-    writer.commit(mergetype=lambda _w, _s: [first])
+    ix = create(tmp_path / "index")
+    write_segment(ix, docs(5))
     writer = ix.writer(codec=W3Codec(compression=0))
     builder = SegmentBuilder(writer)
     builder.add(record(docs(6)[5]))

@@ -220,7 +220,7 @@ class SegmentBuilder:
         folder = getattr(self._writer.storage, "folder", None)
         if folder is None:
             raise ValueError("merging needs an index in a folder")
-        # Raises FastPostingsError when the file is missing or damaged: the index is rebuilt.
+        # A missing or damaged file raises IndexDamagedError (FastPostingsError).
         arrays = fastpostings.load(
             fastpostings.path_for(Path(folder), reader.segment().segment_id())
         )

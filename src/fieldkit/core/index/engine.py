@@ -142,13 +142,8 @@ class _Postings:
         # Per segment: global docnums, counts, the term's positions there, and where each
         # kept posting's positions start in them.
         self._parts = parts
-        self.ids: _I64 = (
-            np.concatenate([p[0] for p in parts]) if len(parts) != 1 else parts[0][0]
-        ) if parts else _EMPTY_IDS
-        counts = [p[1] for p in parts]
-        self.counts: _I64 = (
-            np.concatenate(counts).astype(np.int64) if parts else _EMPTY_IDS
-        )
+        self.ids: _I64 = np.concatenate([_EMPTY_IDS, *(p[0] for p in parts)])
+        self.counts: _I64 = np.concatenate([_EMPTY_IDS, *(p[1] for p in parts)])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -304,12 +299,10 @@ class _Segment:
 
     def fast(self, field: str) -> fastpostings.FieldPostings | None:
         """The field's posting arrays (None: no document of the segment has the field)."""
-        if self._fast is None:
-            path = fastpostings.path_for(self._directory, self._segment_id)
-            try:
-                self._fast = fastpostings.load(path)
-            except fastpostings.FastPostingsError as exc:
-                raise IndexDamagedError(f"The search index needs to be rebuilt: {exc}") from exc
+        if self._fast is None:  # a missing or damaged file raises IndexDamagedError
+            self._fast = fastpostings.load(
+                fastpostings.path_for(self._directory, self._segment_id)
+            )
         return self._fast.get(field)
 
     def lengths(self, reader: IndexReader, field: str) -> array[int]:

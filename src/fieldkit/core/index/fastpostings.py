@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fieldkit.core.index.model import IndexDamagedError
+
 MAGIC = b"FKPOST01"
 SUFFIX = ".fkpost"
 _HEADER_LENGTH = struct.Struct("<I")
@@ -47,8 +49,12 @@ U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
 
-class FastPostingsError(Exception):
-    """A ``.fkpost`` file is missing, truncated or not one this code writes."""
+class FastPostingsError(IndexDamagedError):
+    """A ``.fkpost`` file is missing, truncated or not one this code writes: the index has to
+    be rebuilt (``SearchIndex.open`` reports it so)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The search index needs to be rebuilt: {detail}")
 
 
 @dataclass(frozen=True)
@@ -64,16 +70,25 @@ class TermPostings:
 class _Terms(Sequence[bytes]):
     """The terms of a field as a sequence (for ``bisect``), read from the blob on demand."""
 
-    def __init__(self, blob: bytes | memoryview, ends: npt.NDArray[np.uint64]) -> None:
+    def __init__(self, blob: npt.NDArray[np.uint8], ends: npt.NDArray[np.uint64]) -> None:
         self._blob = blob
-        self._ends = ends.tolist()
+        self._end_array = ends
+        self._ends: list[int] | None = None  # made at the first look-up, not when opening
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._end_array)
 
     def __getitem__(self, i: Any) -> Any:
+        if self._ends is None:
+            self._ends = self._end_array.tolist()
         start = self._ends[i - 1] if i else 0
-        return bytes(self._blob[start : self._ends[i]])
+        return bytes(self._blob.data[start : self._ends[i]])
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Every term, split from the blob in one pass (a merge reads them all)."""
+        blob = self._blob.tobytes()
+        ends = self._end_array.tolist()
+        return (blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True))
 
 
 @dataclass(frozen=True)
@@ -89,7 +104,7 @@ class FieldPostings:
     positions: U32
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_terms", _Terms(self.term_blob.data, self.term_ends))
+        object.__setattr__(self, "_terms", _Terms(self.term_blob, self.term_ends))
 
     def check(self) -> None:
         """Raise ``FastPostingsError`` unless the arrays fit together."""
@@ -220,10 +235,7 @@ def merged_segment_part(field: FieldPostings, docmap: I64) -> Part:
         starts = np.cumsum(lengths) - lengths
         positions = gather(positions, starts[keep], lengths[keep])
         term_of, new_ids, counts = term_of[keep], new_ids[keep], counts[keep]
-    blob = field.term_blob.tobytes()
-    ends = field.term_ends.tolist()
-    terms = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    return Part(terms, term_of, new_ids.astype(np.uint32), counts, positions)
+    return Part(list(field.terms), term_of, new_ids.astype(np.uint32), counts, positions)
 
 
 def combine(parts: Sequence[Part], terms: list[bytes]) -> FieldPostings:
