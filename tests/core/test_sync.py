@@ -316,21 +316,32 @@ class PausingWriter:
         return handle
 
 
+def start_paused_sync(
+    hub: RunningHub, client: ClientHome, doc_id: str, **options: Any
+) -> tuple[SyncControl, threading.Thread, list[Any]]:
+    """A sync in a thread that pauses itself once it has written the start of ``doc_id``;
+    returns when it has. ``options`` go to ``client.sync``; its result lands in the list."""
+    control = SyncControl()
+    writer = PausingWriter(control, doc_id)
+    results: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            client.sync(hub, control=control, open_part=writer, **options)
+        )
+    )
+    worker.start()
+    assert writer.paused.wait(30)
+    return control, worker, results
+
+
 def test_pause_keeps_the_part_and_resume_continues_with_range(
     hub: RunningHub, client: ClientHome, root: Path
 ) -> None:
     write(root, "Big.bin", BIG)
     hub.rescan()
     log = RequestLog()
-    control = SyncControl()
     big_id = _doc_id(hub, "Big.bin")
-    writer = PausingWriter(control, big_id)
-    results: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: results.append(client.sync(hub, log, control=control, open_part=writer))
-    )
-    worker.start()
-    assert writer.paused.wait(30)
+    control, worker, results = start_paused_sync(hub, client, big_id, log=log)
     assert control.wait_paused(30)
     part = next(client.home.downloads_dir.glob(f"{big_id}.*.part"))
     assert control.paused and 0 < part.stat().st_size < len(BIG)
@@ -352,15 +363,8 @@ def test_a_pause_inside_a_file_of_a_shared_request_keeps_its_part_and_resumes_it
     write(root, "Middling.bin", middling)
     hub.rescan()
     log = RequestLog()
-    control = SyncControl()
     middling_id = _doc_id(hub, "Middling.bin")
-    writer = PausingWriter(control, middling_id)
-    results: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: results.append(client.sync(hub, log, control=control, open_part=writer))
-    )
-    worker.start()
-    assert writer.paused.wait(30)
+    control, worker, results = start_paused_sync(hub, client, middling_id, log=log)
     assert control.wait_paused(30)
     part = next(client.home.downloads_dir.glob(f"{middling_id}.*.part"))
     assert 0 < part.stat().st_size < len(middling)
@@ -384,17 +388,8 @@ def test_a_pause_among_small_files_resumes_with_one_request_for_the_rest(
         write(root, f"Notes/{n:02}.txt", f"note {n} ".encode() * 50)
     hub.rescan()
     log = RequestLog()
-    control = SyncControl()
     paused_on = _doc_id(hub, "Notes/05.txt")
-    writer = PausingWriter(control, paused_on)
-    results: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: results.append(
-            client.sync(hub, log, control=control, open_part=writer, jobs=1)
-        )
-    )
-    worker.start()
-    assert writer.paused.wait(30)
+    control, worker, results = start_paused_sync(hub, client, paused_on, log=log, jobs=1)
     assert control.wait_paused(30)
     shared = [r for r in log.file_requests() if r.method == "POST"]
     assert len(shared) == 1 and len(log.file_requests()) == 1
@@ -424,15 +419,8 @@ def test_cancel_stops_and_keeps_partial_downloads(
 ) -> None:
     write(root, "Big.bin", BIG)
     hub.rescan()
-    control = SyncControl()
     big_id = _doc_id(hub, "Big.bin")
-    writer = PausingWriter(control, big_id)
-    results: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: results.append(client.sync(hub, control=control, open_part=writer))
-    )
-    worker.start()
-    assert writer.paused.wait(30)
+    control, worker, results = start_paused_sync(hub, client, big_id)
     control.cancel()
     worker.join(60)
     assert results[0].cancelled and not results[0].ok
@@ -511,14 +499,7 @@ def test_a_second_sync_at_the_same_time_is_refused(
 ) -> None:
     write(root, "Big.bin", BIG)
     hub.rescan()
-    control = SyncControl()
-    writer = PausingWriter(control, _doc_id(hub, "Big.bin"))
-    results: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: results.append(client.sync(hub, control=control, open_part=writer))
-    )
-    worker.start()
-    assert writer.paused.wait(30)
+    control, worker, results = start_paused_sync(hub, client, _doc_id(hub, "Big.bin"))
     with pytest.raises(SyncBusy, match="Another sync is already running"):
         client.sync(hub)
     control.resume()
