@@ -1,4 +1,5 @@
-"""The hub client's transport: wide socket reads, httpx's errors."""
+"""The hub client's transport: httpx over urllib3; bodies in wide pieces, kept-alive
+connections, httpx's errors."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=2)
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """``/whole`` sends BODY in one piece; ``/cut`` promises BODY but stops a third of the way."""
+    """``/whole`` sends BODY in one piece; ``/cut`` promises BODY but stops a third of the way;
+    ``/port`` answers the client's port (which connection the request came on)."""
     assert scope["type"] == "http"
+    if scope["path"] == "/port":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(scope["client"][1]).encode()})
+        return
     length = str(len(BODY)).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-length", length)]})
@@ -35,7 +41,7 @@ def client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, transport=HubTransport(limits=LIMITS, secure=False))
 
 
-def test_a_body_arrives_whole_in_pieces_wider_than_httpcores() -> None:
+def test_a_body_arrives_whole_in_pieces_of_up_to_read_size() -> None:
     with AsgiServer(app) as server, client(server.url) as http:
         for _ in range(2):  # the second on the kept-alive connection
             with http.stream("GET", "/whole") as response:
@@ -44,6 +50,20 @@ def test_a_body_arrives_whole_in_pieces_wider_than_httpcores() -> None:
             assert b"".join(pieces) == BODY
             assert max(map(len, pieces)) > 64 * 1024
             assert max(map(len, pieces)) <= READ_SIZE
+
+
+def test_a_connection_is_kept_alive_after_a_whole_body_and_closed_after_an_unread_one() -> None:
+    with AsgiServer(app) as server, client(server.url) as http:
+        first = http.get("/port").text
+        with http.stream("GET", "/whole") as response:
+            assert b"".join(response.iter_raw()) == BODY
+        assert http.get("/port").text == first
+        with http.stream("GET", "/whole") as response:
+            next(response.iter_raw())  # a pause: the rest of this answer is never read
+        after = http.get("/port").text
+        assert after != first
+        assert http.get("/whole").content == BODY
+        assert http.get("/port").text == after
 
 
 def test_a_body_cut_off_is_an_httpx_transport_error() -> None:

@@ -1,45 +1,43 @@
-"""The hub client's HTTP transport: httpx over httpcore's connection pool, as httpx's own
-``HTTPTransport`` does it, except that the socket is read in 256 KiB pieces instead of
-httpcore's 64 KiB.
+"""The hub client's HTTP transport: httpx's API over urllib3's connection pool.
 
-A sync receives hundreds of megabytes, and each piece read costs the client's interpreter the
-same trip through h11, httpcore and httpx whatever its size: with four times fewer pieces a full
-sync of 500 MB took 18 % less client CPU (benchmarks/README.md, "Sync"). Both extension points
-used here are public: httpx's transport API and httpcore's network backends. HTTP itself is
-still spoken by h11 through httpcore. httpx applies the environment's proxies only to clients
-without a transport of their own, so a hub reached through a proxy keeps httpx's transport
-(``hub_transport``).
+A sync receives hundreds of megabytes. httpx's own transport parses responses with h11, which
+copies every received byte three times in its receive buffer (and httpcore once more), all
+while holding the interpreter lock that the other download threads and the installing thread
+are waiting for. urllib3 reads a body with the standard library's ``http.client``: one
+``recv`` into the bytes handed on, the lock released while it waits. Receiving a 500 MB tree
+took 1.0 s of client CPU through httpx's transport and 0.66 s through this one
+(benchmarks/README.md, "Sync"). httpx stays the client's API (headers, timeouts, JSON,
+decoding a compressed manifest); only the transport, a public extension point, is urllib3's.
+
+httpx applies the environment's proxies only to clients without a transport of their own, so a
+hub reached through a proxy keeps httpx's transport (``hub_transport``).
 """
 
 from __future__ import annotations
 
-import ssl
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import httpcore
 import httpx
+import urllib3
+from urllib3 import exceptions as u3
 
 READ_SIZE = 256 * 1024
 
-# httpcore's errors and the httpx errors callers handle, most specific first.
+# urllib3's errors and the httpx errors callers handle, most specific first
+# (NewConnectionError is a ConnectTimeoutError to urllib3).
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
+    (u3.NewConnectionError, httpx.ConnectError),
+    (u3.ConnectTimeoutError, httpx.ConnectTimeout),
+    (u3.ReadTimeoutError, httpx.ReadTimeout),
+    (u3.EmptyPoolError, httpx.PoolTimeout),
+    (u3.SSLError, httpx.ConnectError),
+    (u3.ProxyError, httpx.ProxyError),
+    (u3.LocationParseError, httpx.UnsupportedProtocol),
+    (u3.ProtocolError, httpx.RemoteProtocolError),
+    (u3.HTTPError, httpx.NetworkError),
+    (OSError, httpx.NetworkError),
 )
 
 
@@ -48,121 +46,79 @@ def _httpx_errors() -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        for core, mapped in _ERRORS:
-            if isinstance(exc, core):
-                raise mapped(str(exc)) from exc
+        for theirs, ours in _ERRORS:
+            if isinstance(exc, theirs):
+                raise ours(str(exc)) from exc
         raise
 
 
-class _WideReads(httpcore.NetworkStream):
-    """A connection whose reads ask the socket for at least ``READ_SIZE`` bytes."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max(max_bytes, READ_SIZE), timeout)
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _WideReads(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _WideReadBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
-        self._backend = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _WideReads(
-            self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        )
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _WideReads(self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
 class _Body(httpx.SyncByteStream):
-    def __init__(self, stream: Iterable[bytes]) -> None:
-        self._stream = stream
+    """A response body in the pieces ``http.client`` reads (up to ``READ_SIZE``). A body
+    read to its end gives its connection back to the pool; one closed early closes it (the
+    rest of an answer cut short is not worth reading)."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+        self._response = response
 
     def __iter__(self) -> Iterator[bytes]:
         with _httpx_errors():
-            yield from self._stream
+            while chunk := self._response.read(READ_SIZE, decode_content=False):
+                yield chunk
 
     def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
+        if not self._response.closed:
+            self._response.close()  # and its connection: it is mid-answer
+        self._response.release_conn()
 
 
 class HubTransport(httpx.BaseTransport):
-    """Keep-alive HTTP/1.1 connections to the hub (``limits`` as for ``httpx.Client``); TLS
-    verified with httpx's defaults (certifi, or ``SSL_CERT_FILE``) when ``secure``."""
+    """Keep-alive HTTP/1.1 connections to the hub (``limits`` as for ``httpx.Client``; a
+    request waits for a free connection); TLS verified with httpx's defaults (certifi, or
+    ``SSL_CERT_FILE``) when ``secure``."""
 
     def __init__(self, *, limits: httpx.Limits, secure: bool) -> None:
-        self._pool = httpcore.ConnectionPool(
+        size = limits.max_connections or 10
+        self._pools = urllib3.PoolManager(
+            num_pools=2,
+            maxsize=size,
+            block=True,
             # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
             ssl_context=httpx.create_ssl_context() if secure else None,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_WideReadBackend(),
+            # httpx decides about redirects; a failed request is the caller's to retry.
+            retries=False,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=dict(request.extensions),
-        )
+        timeout = request.extensions.get("timeout", {})
+        headers = urllib3.HTTPHeaderDict()
+        for name, value in request.headers.multi_items():
+            headers.add(name, value)
         with _httpx_errors():
-            response = self._pool.handle_request(core_request)
-        assert isinstance(response.stream, Iterable)
+            response = self._pools.urlopen(
+                request.method,
+                str(request.url),
+                body=request.read() or None,
+                headers=headers,
+                timeout=urllib3.Timeout(
+                    connect=timeout.get("connect"), read=timeout.get("read")
+                ),
+                pool_timeout=timeout.get("pool"),
+                preload_content=False,
+                decode_content=False,
+                redirect=False,
+            )
         return httpx.Response(
             status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response.stream),
-            extensions=response.extensions,
+            headers=list(response.headers.iteritems()),
+            stream=_Body(response),
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (response.reason or "").encode(),
+            },
         )
 
     def close(self) -> None:
-        self._pool.close()
+        self._pools.clear()
 
 
 def hub_transport(url: str, *, limits: httpx.Limits) -> HubTransport | None:
