@@ -523,6 +523,7 @@ class Syncer:
         self._open_part: PartOpener = open_part or _open_append
         self._free_space: FreeSpace = free_space or _free_space
         self._mirror = home.mirror_dir
+        self._mirror_str = str(home.mirror_dir)
         self._archive = home.archive_dir
         self._edits = home.my_edits_dir
         self._downloads = home.downloads_dir
@@ -965,22 +966,19 @@ class Syncer:
         return temp
 
     def _place(self, temp: Path, want: _Wanted) -> None:
-        target = self._target(want.path)
+        target, _info = self._target_and_stat(want.path)
         os.replace(temp, target)
-        info = target.stat()
+        info = os.stat(target)
         self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
-        self._ledger.touched(target.parent)
-        self._changed.add(str(target))
+        self._ledger.touched(os.path.dirname(target))
+        self._changed.add(target)
 
-    def _target(self, rel_path: str) -> Path:
-        """The final path of ``rel_path`` in the mirror, with real (not symlinked) folders."""
-        return self._target_and_stat(rel_path)[0]
-
-    def _target_and_stat(self, rel_path: str) -> tuple[Path, os.stat_result | None]:
-        """:meth:`_target`, and what is there now (its ``lstat``; None when nothing is)."""
+    def _target_and_stat(self, rel_path: str) -> tuple[str, os.stat_result | None]:
+        """The final path of ``rel_path`` in the mirror, with real (not symlinked) folders,
+        and what is there now (its ``lstat``; None when nothing is)."""
         # Strings, not Path objects, on this path: it runs once per file of a sync.
         parts = rel_path.split("/")
-        target = os.path.join(self._mirror, *parts)
+        target = os.path.join(self._mirror_str, *parts)
         folder = os.path.dirname(target)
         if folder not in self._safe_dirs:
             current = self._mirror
@@ -993,10 +991,10 @@ class Syncer:
         try:
             info = os.lstat(target)
         except FileNotFoundError:
-            return Path(target), None
+            return target, None
         if stat.S_ISDIR(info.st_mode):
             raise PathBlocked(f"a folder is in the way at {target}")
-        return Path(target), info
+        return target, info
 
     def _prune_dirs(self) -> None:
         for folder in sorted(self._touched_dirs, key=lambda p: len(p.parts), reverse=True):
@@ -1349,7 +1347,7 @@ class Syncer:
         self._ledger.installed(want, MIRROR, want.path, info.st_size, info.st_mtime_ns)
         self._ledger.touched(os.path.dirname(target))
         self._ledger.flush_when_due()
-        self._changed.add(str(target))
+        self._changed.add(target)
 
     def _save_last_sync(self, generation: object, problems: int, *, settled: bool) -> None:
         """Record a good sync. ``settled``: the mirror now holds the manifest's current state
