@@ -23,6 +23,8 @@ MAX_COMPONENT_BYTES = 255
 
 _DOC_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"[A-Za-z]:")
 _WINDOWS_FORBIDDEN = set('<>:"|?*')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{stem}{n}" for stem in ("COM", "LPT") for n in range(1, 10)
@@ -94,9 +96,9 @@ def check_rel_path(path: object, *, windows: bool = False) -> str | None:
         return "the path is empty or not text"
     if "\0" in path:
         return "the path contains a NUL character"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+    if _CONTROL_CHARACTER.search(path):
         return "the path contains control characters"
-    if path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
+    if path.startswith(("/", "\\")) or _DRIVE.match(path):
         return "the path is absolute"
     if "\\" in path:
         return "the path contains a backslash"
