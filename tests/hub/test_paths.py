@@ -37,13 +37,18 @@ def test_which_names_are_documents(name: str, expected: bool) -> None:
         ("bad\0name", None),
         ("", None),
         (".", None),
+        ("Decks/./Overview.pptx/", "Decks/Overview.pptx"),
+        ("//server/share/a.pdf", None),
+        ("\\\\server\\share\\a.pdf", None),
+        ("Decks/..", None),
     ],
 )
 def test_relative_paths_are_normalized_or_refused(text: str, expected: str | None) -> None:
     assert normalize_rel_path(text) == expected
 
 
-def test_resolve_inside_refuses_escapes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("one_request", [False, True])
+def test_resolve_inside_refuses_escapes(tmp_path: Path, one_request: bool) -> None:
     root = tmp_path / "root"
     (root / "Decks").mkdir(parents=True)
     (root / "Decks" / "a.pdf").write_bytes(b"a")
@@ -52,21 +57,31 @@ def test_resolve_inside_refuses_escapes(tmp_path: Path) -> None:
     (root / "a.pdf.meta.toml").write_bytes(b"")
     outside = tmp_path / "outside.txt"
     outside.write_bytes(b"secret")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.pdf").write_bytes(b"secret")
     (root / "escape.txt").symlink_to(outside)
     (root / "inside-link.pdf").symlink_to(root / "Decks" / "a.pdf")
+    (root / "Linked").symlink_to(tmp_path / "elsewhere")
+    (root / "Shortcut").symlink_to(root / "Decks")
     root = root.resolve()
+    # One request's calls share what they resolved; each call alone resolves everything.
+    folders: dict[str, str | None] | None = {} if one_request else None
 
-    assert resolve_inside(root, "Decks/a.pdf") == root / "Decks" / "a.pdf"
-    assert resolve_inside(root, "inside-link.pdf") == root / "Decks" / "a.pdf"
-    for refused in [
-        "escape.txt",
-        "../outside.txt",
-        "Decks/../../outside.txt",
-        str(outside),
-        ".git/config",
-        "a.pdf.meta.toml",
-        "Decks",
-        "Decks/missing.pdf",
-        "./Decks/a.pdf",
-    ]:
-        assert resolve_inside(root, refused) is None, refused
+    for _ in range(2):
+        assert resolve_inside(root, "Decks/a.pdf", folders) == root / "Decks" / "a.pdf"
+        assert resolve_inside(root, "inside-link.pdf", folders) == root / "Decks" / "a.pdf"
+        assert resolve_inside(root, "Shortcut/a.pdf", folders) == root / "Decks" / "a.pdf"
+        for refused in [
+            "escape.txt",
+            "../outside.txt",
+            "Decks/../../outside.txt",
+            str(outside),
+            ".git/config",
+            "a.pdf.meta.toml",
+            "Decks",
+            "Decks/missing.pdf",
+            "./Decks/a.pdf",
+            "Linked/b.pdf",
+            "Missing/a.pdf",
+        ]:
+            assert resolve_inside(root, refused, folders) is None, refused

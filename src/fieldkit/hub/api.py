@@ -270,9 +270,12 @@ def _find_file(hub: Hub, doc_id: str, version: int | None) -> tuple[_Located, by
     return located, _read_small(located)
 
 
-def _find(hub: Hub, doc_id: str, version: int | None) -> _Located:
-    """The file to send and its stat (HTTPException 404 or 503 when there is none to send)."""
-    located = _locate(hub, doc_id, version)
+def _find(
+    hub: Hub, doc_id: str, version: int | None, folders: dict[str, str | None] | None = None
+) -> _Located:
+    """The file to send and its stat (HTTPException 404 or 503 when there is none to send).
+    ``folders``: see :func:`resolve_inside`."""
+    located = _locate(hub, doc_id, version, folders)
     if located is None or _stale(located):
         # Missing or changed since the last scan: scan first, never serve under a stale hash.
         hub.rescan()
@@ -336,9 +339,10 @@ _Frame = tuple[bytes, Path | None, int]  # header line, the file (None: no bytes
 
 def _frames_of(hub: Hub, wanted: list[FileWanted]) -> list[_Frame]:
     frames: list[_Frame] = []
+    folders: dict[str, str | None] = {}
     for item in wanted:
         try:
-            target, path, info = _find(hub, item.id, item.version)
+            target, path, info = _find(hub, item.id, item.version, folders)
         except HTTPException as exc:
             header = {"id": item.id, "version": item.version, "status": exc.status_code,
                       "detail": exc.detail}
@@ -387,7 +391,9 @@ def _file_chunks(path: Path, size: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _locate(hub: Hub, doc_id: str, version: int | None) -> _Located | None:
+def _locate(
+    hub: Hub, doc_id: str, version: int | None, folders: dict[str, str | None] | None = None
+) -> _Located | None:
     """The document's file and its stat, or None when it is not a file inside the root now."""
     try:
         target = hub.store.file_target(doc_id, version)
@@ -395,7 +401,7 @@ def _locate(hub: Hub, doc_id: str, version: int | None) -> _Located | None:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except VersionGone as exc:
         raise HTTPException(status_code=410, detail=str(exc)) from exc
-    path = resolve_inside(hub.root, target.path)
+    path = resolve_inside(hub.root, target.path, folders)
     if path is None:
         return None
     try:

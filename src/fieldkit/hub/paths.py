@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+import os
+import stat
+from pathlib import Path
 
 SIDECAR_SUFFIX = ".meta.toml"
 _SKIPPED_SUFFIXES = (".tmp", ".part", SIDECAR_SUFFIX)
@@ -28,20 +30,25 @@ def normalize_rel_path(text: str) -> str | None:
     if not text or "\0" in text:
         return None
     posix = text.replace("\\", "/")
-    pure = PurePosixPath(posix)
-    if pure.is_absolute() or (len(posix) > 1 and posix[1] == ":"):
+    if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":"):
         return None
-    parts = [part for part in pure.parts if part != "."]
-    if not parts or any(part == ".." for part in parts):
+    # Strings, not PurePosixPath: the hub checks every file of every download request.
+    parts = [part for part in posix.split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
         return None
     return "/".join(parts)
 
 
-def resolve_inside(root: Path, rel_path: str) -> Path | None:
+def resolve_inside(
+    root: Path, rel_path: str, folders: dict[str, str | None] | None = None
+) -> Path | None:
     """The real path of ``rel_path`` under ``root`` if it is a regular file that stays inside.
 
     ``root`` must already be resolved. Symlinks are followed and the target must still be
     inside the root; anything else (escape, missing, not a regular file) gives None.
+    ``folders`` keeps the folders resolved so far for the next calls of one request (a request
+    for many files resolves each of their folders once); a folder swapped for a symlink
+    afterwards is seen by the next request.
     """
     clean = normalize_rel_path(rel_path)
     if clean is None or clean != rel_path:
@@ -49,11 +56,39 @@ def resolve_inside(root: Path, rel_path: str) -> Path | None:
     *dirs, name = clean.split("/")
     if not is_document_name(name) or not all(is_visible_dir_name(part) for part in dirs):
         return None
-    candidate = root.joinpath(*clean.split("/"))
+    folder = "/".join(dirs)
+    if folders is not None and folder in folders:
+        real_folder = folders[folder]
+    else:
+        real_folder = _real_folder(root, dirs)
+        if folders is not None:
+            folders[folder] = real_folder
+    if real_folder is None:
+        return None
+    path = os.path.join(real_folder, name)
     try:
-        real = candidate.resolve(strict=True)
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISREG(info.st_mode):
+        return Path(path)
+    if not stat.S_ISLNK(info.st_mode):
+        return None
+    try:
+        real = Path(path).resolve(strict=True)
     except (OSError, RuntimeError):
         return None
     if not real.is_relative_to(root) or not real.is_file():
         return None
     return real
+
+
+def _real_folder(root: Path, dirs: list[str]) -> str | None:
+    """The real path of the folder ``dirs`` under ``root`` if it is one inside the root."""
+    try:
+        real = root.joinpath(*dirs).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not real.is_relative_to(root) or not real.is_dir():
+        return None
+    return str(real)
