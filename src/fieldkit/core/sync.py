@@ -638,7 +638,8 @@ class Syncer:
                 if d not in existing
             ]
             if inserts:
-                session.execute(insert(MirrorEntry), inserts)
+                # Core, not the ORM's bulk insert: a first sync inserts every document.
+                session.connection().execute(insert(_table(MirrorEntry)), inserts)
             session.merge(
                 KeyValue(
                     key=MANIFEST_KEY,
