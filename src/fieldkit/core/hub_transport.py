@@ -77,11 +77,12 @@ class HubTransport(httpx.BaseTransport):
     ``SSL_CERT_FILE``) when ``secure``."""
 
     def __init__(self, *, limits: httpx.Limits, secure: bool) -> None:
-        size = limits.max_connections or 10
         self._pools = urllib3.PoolManager(
-            num_pools=2,
-            maxsize=size,
-            block=True,
+            num_pools=1,  # one hub
+            # At most max_connections at once, a request waiting for a free one, as in httpx;
+            # without that limit, connections beyond the kept-alive ones open and then close.
+            maxsize=limits.max_connections or limits.max_keepalive_connections or 1,
+            block=limits.max_connections is not None,
             # Loading the CA bundle costs tens of ms per sync; a plain-http hub never uses it.
             ssl_context=httpx.create_ssl_context() if secure else None,
             # httpx decides about redirects; a failed request is the caller's to retry.
@@ -99,6 +100,7 @@ class HubTransport(httpx.BaseTransport):
                 str(request.url),
                 body=request.read() or None,
                 headers=headers,
+                # The read timeout bounds every socket operation after the connect, writes too.
                 timeout=urllib3.Timeout(
                     connect=timeout.get("connect"), read=timeout.get("read")
                 ),
