@@ -1433,6 +1433,10 @@ class _Ledger:
     Each batch is committed only after the folders its files were renamed in have been fsynced,
     so the catalog never records a rename the disk could still lose. A sync killed between a
     rename and its batch leaves files the next sync recognises by their hash and adopts.
+
+    A batch goes at least every half second: most of a sync's files are small and come last,
+    and a batch of 1,000 held until then was written after the last download (a full sync of
+    2,000 files, 500 MB, took 4 % less time; benchmarks/README.md, "Sync").
     """
 
     def __init__(
@@ -1440,7 +1444,7 @@ class _Ledger:
         sessions: sessionmaker[Session],
         flush_filesystem: Callable[[Path], None] | None,
         *,
-        every_s: float = 5.0,
+        every_s: float = 0.5,
     ) -> None:
         self._sessions = sessions
         self._flush_filesystem = flush_filesystem
