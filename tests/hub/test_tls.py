@@ -14,6 +14,7 @@ from fieldkit.core.client import open_client
 from fieldkit.core.credentials import TokenStore
 from fieldkit.core.errors import FieldkitError
 from fieldkit.core.home import HomePaths
+from fieldkit.core.source import HubSource, SourceUnreachable
 from fieldkit.core.sync import Syncer, connect_hub, open_source
 from fieldkit.hub import Hub, HubServer
 from tls_support import make_cert
@@ -36,6 +37,10 @@ def test_the_hub_serves_https_and_a_client_syncs_over_it(
             assert health.status_code == 200 and health.json()["status"] == "ok"
         with httpx.Client(verify=trusting) as http, pytest.raises(httpx.TransportError):
             http.get(server.url.replace("https://", "http://") + "/api/v1/health")
+
+        # The hub client verifies the certificate: one nobody vouched for is refused.
+        with HubSource(server.url, token) as untrusting, pytest.raises(SourceUnreachable):
+            untrusting.health()
 
         # A company CA reaches fieldkit the documented way: SSL_CERT_FILE.
         monkeypatch.setenv("SSL_CERT_FILE", str(files.cert))
