@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.hub.paths import is_document_name, normalize_rel_path, resolve_inside
+from fieldkit.hub.paths import (
+    is_document_name,
+    locate_inside,
+    normalize_rel_path,
+    resolve_inside,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,6 +76,11 @@ def test_resolve_inside_refuses_escapes(tmp_path: Path, one_request: bool) -> No
         assert resolve_inside(root, "Decks/a.pdf", folders) == root / "Decks" / "a.pdf"
         assert resolve_inside(root, "inside-link.pdf", folders) == root / "Decks" / "a.pdf"
         assert resolve_inside(root, "Shortcut/a.pdf", folders) == root / "Decks" / "a.pdf"
+        # The stat comes with the look-up: the file's own, also through a symlink.
+        for rel in ("Decks/a.pdf", "inside-link.pdf"):
+            located = locate_inside(root, rel, folders)
+            assert located is not None and located[1].st_size == 1
+            assert located[1].st_ino == (root / "Decks" / "a.pdf").stat().st_ino
         for refused in [
             "escape.txt",
             "../outside.txt",

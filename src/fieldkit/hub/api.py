@@ -27,7 +27,7 @@ from starlette.types import Send
 import fieldkit.hub.inbox  # noqa: F401 - registers the inbox tables on the hub schema
 from fieldkit import __version__
 from fieldkit.hub.manifest import ManifestSnapshot
-from fieldkit.hub.paths import resolve_inside
+from fieldkit.hub.paths import locate_inside
 from fieldkit.hub.schemas import ErrorDetail, FilesWanted, FileWanted, Health, Manifest
 from fieldkit.hub.service import Hub
 from fieldkit.hub.store import DocumentNotFound, FileTarget, VersionGone
@@ -401,13 +401,11 @@ def _locate(
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except VersionGone as exc:
         raise HTTPException(status_code=410, detail=str(exc)) from exc
-    path = resolve_inside(hub.root, target.path, folders)
-    if path is None:
+    found = locate_inside(hub.root, target.path, folders)
+    if found is None:
         return None
-    try:
-        return target, path, path.stat()
-    except OSError:
-        return None
+    path, info = found
+    return target, path, info
 
 
 def _stale(located: _Located) -> bool:

@@ -50,6 +50,14 @@ def resolve_inside(
     for many files resolves each of their folders once); a folder swapped for a symlink
     afterwards is seen by the next request.
     """
+    found = locate_inside(root, rel_path, folders)
+    return found[0] if found is not None else None
+
+
+def locate_inside(
+    root: Path, rel_path: str, folders: dict[str, str | None] | None = None
+) -> tuple[Path, os.stat_result] | None:
+    """:func:`resolve_inside`, and the file's stat from the same look-up."""
     clean = normalize_rel_path(rel_path)
     if clean is None or clean != rel_path:
         return None
@@ -71,16 +79,17 @@ def resolve_inside(
     except OSError:
         return None
     if stat.S_ISREG(info.st_mode):
-        return Path(path)
+        return Path(path), info
     if not stat.S_ISLNK(info.st_mode):
         return None
     try:
         real = Path(path).resolve(strict=True)
+        info = real.stat()
     except (OSError, RuntimeError):
         return None
-    if not real.is_relative_to(root) or not real.is_file():
+    if not real.is_relative_to(root) or not stat.S_ISREG(info.st_mode):
         return None
-    return real
+    return real, info
 
 
 def _real_folder(root: Path, dirs: list[str]) -> str | None:
