@@ -523,7 +523,6 @@ class Syncer:
         self._open_part: PartOpener = open_part or _open_append
         self._free_space: FreeSpace = free_space or _free_space
         self._mirror = home.mirror_dir
-        self._mirror_str = str(home.mirror_dir)
         self._archive = home.archive_dir
         self._edits = home.my_edits_dir
         self._downloads = home.downloads_dir
@@ -979,7 +978,7 @@ class Syncer:
         and what is there now (its ``lstat``; None when nothing is)."""
         # Strings, not Path objects, on this path: it runs once per file of a sync.
         parts = rel_path.split("/")
-        target = os.path.join(self._mirror_str, *parts)
+        target = os.path.join(self._mirror, *parts)
         folder = os.path.dirname(target)
         if folder not in self._safe_dirs:
             current = self._mirror
